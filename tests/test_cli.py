@@ -1,0 +1,175 @@
+"End-to-end tests of `python train.py` / `atnn-train` on fake MNIST files."
+import json, shutil
+from pathlib import Path
+import pytest
+import torch
+import yaml
+from atnn.cli import main
+from conftest import run_cli, tree
+
+METRIC_KEYS = 'epoch lr batch_size train_loss train_acc val_loss val_acc epoch_seconds train_mem_mb val_mem_mb'.split()
+SUMMARY_KEYS = 'best_val_acc best_epoch epochs_run stopped_early final_val_acc tta_val_acc total_seconds'.split()
+
+
+def test_train_py_end_to_end(workdir):
+    r = run_cli('--config', 'quick.yaml', cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    run = workdir/'runs'/'quick'
+    assert sorted(p.name for p in run.iterdir()) == ['checkpoints', 'config.yaml', 'curves.png', 'metrics.jsonl', 'summary.json']
+    assert sorted(p.name for p in (run/'checkpoints').iterdir()) == ['best.pt', 'last.pt']
+    lines = [json.loads(l) for l in (run/'metrics.jsonl').read_text().splitlines()]
+    assert [m['epoch'] for m in lines] == [1, 2]
+    for m in lines:
+        assert set(METRIC_KEYS) <= set(m)
+        assert 0 <= m['train_acc'] <= 1 and 0 <= m['val_acc'] <= 1 and m['train_mem_mb'] > 0
+    assert [m['lr'] for m in lines] == [0.05, 0.025]
+    summary = json.loads((run/'summary.json').read_text())
+    assert set(SUMMARY_KEYS) <= set(summary)
+    assert summary['epochs_run'] == 2 and summary['stopped_early'] is False and summary['tta_val_acc'] is None
+    assert summary['best_val_acc'] == max(m['val_acc'] for m in lines)
+    assert summary['best_val_acc'] > 0.5, "the fake classes are easy: training must beat chance (0.1)"
+    assert json.loads(r.stdout[r.stdout.index('{'):]) == summary
+    resolved = yaml.safe_load((run/'config.yaml').read_text())
+    assert resolved['optimizer']['lr'] == 0.05 and resolved['optimizer']['momentum'] == 0.9   # defaults filled in
+    for name in ('best.pt', 'last.pt'):
+        ck = torch.load(run/'checkpoints'/name, weights_only=True)
+        assert {'model', 'optimizer', 'scheduler', 'epoch', 'config'} <= set(ck)
+    assert torch.load(run/'checkpoints'/'last.pt', weights_only=True)['epoch'] == 2
+    assert (run/'curves.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_console_script_matches_train_py(workdir):
+    exe = shutil.which('atnn-train')
+    assert exe, "pip install -e . should put atnn-train on PATH"
+    r = run_cli('--config', 'quick.yaml', 'name=console', 'train.epochs=1', cwd=workdir, entry=(exe,))
+    assert r.returncode == 0, r.stderr
+    assert json.loads((workdir/'runs'/'console'/'summary.json').read_text())['epochs_run'] == 1
+
+
+def test_overrides_apply(workdir):
+    assert main(['--config', 'quick.yaml', 'train.epochs=1', 'optimizer.lr=0.2', 'name=o']) == 0
+    cfg = yaml.safe_load((workdir/'runs'/'o'/'config.yaml').read_text())
+    assert (cfg['train']['epochs'], cfg['optimizer']['lr']) == (1, 0.2)
+
+
+def test_existing_run_folder_is_left_untouched(workdir):
+    old = workdir/'runs'/'quick'
+    (old/'checkpoints').mkdir(parents=True)
+    (old/'metrics.jsonl').write_text('{"epoch": 1, "val_acc": 0.99}\n')
+    (old/'checkpoints'/'last.pt').write_bytes(b'precious')
+    before = tree(old)
+    assert main(['--config', 'quick.yaml', 'train.epochs=1']) == 0
+    assert tree(old) == before
+    assert (workdir/'runs'/'quick-2'/'summary.json').is_file()
+
+
+BAD_CONFIGS = [  # (overrides, the key the one-line error must name)
+    (['optimizer.lrr=0.1'], 'optimizer.lrr'),
+    (['optimizer.lr=-0.1'], 'optimizer.lr'),
+    (['optimizer.lr=fast'], 'optimizer.lr'),
+    (['optimizer.name=adamax'], 'optimizer.name'),
+    (['optimizer.momentum=1.5'], 'optimizer.momentum'),
+    (['train.epochs=0'], 'train.epochs'),
+    (['train.batch_size=0'], 'train.batch_size'),
+    (['train.batch_size=1.5'], 'train.batch_size'),
+    (['data.val_split=1.2'], 'data.val_split'),
+    (['data.val_split=valid'], 'data.val_split'),
+    (['data.dataset=imagenet'], 'data.dataset'),
+    (['data.subset=40', 'data.val_split=0.5'], 'data.subset'),
+    (['data.subset=100000'], 'data.subset'),
+    (['model.name=vgg'], 'model.name'),
+    (['model.hidden=[32, -1]'], 'model.hidden'),
+    (['model.pretrained=true'], 'model.pretrained'),
+    (['scheduler.name=cosine_wrong'], 'scheduler.name'),
+    (['scheduler.gamma=0'], 'scheduler.gamma'),
+    (['device=gpu'], 'device'),
+    (['seed=-1'], 'seed'),
+    (['name=../escape'], 'name'),
+    (['wandb.enabled=true'], 'wandb'),
+    (['data=mnist'], 'data'),
+    (['optimizer.lr.x=1'], 'optimizer.lr'),
+    (['nonsense'], 'nonsense'),
+]
+
+
+@pytest.mark.parametrize('overrides,key', BAD_CONFIGS, ids=[' '.join(o) for o, _ in BAD_CONFIGS])
+def test_bad_config_exits_2_with_one_line_and_writes_nothing(workdir, capsys, overrides, key):
+    before = tree(workdir)
+    assert main(['--config', 'quick.yaml', *overrides]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(f'error: {key}'), err
+    assert err.count('\n') == 1 and 'Traceback' not in err
+    after = tree(workdir)
+    if key == 'data.subset':   # known only once the data is read: the decoded-data cache may have been filled
+        after = {k: v for k, v in after.items() if not k.startswith('cache/')}
+    assert after == before and not (workdir/'runs').exists()
+
+
+def test_bad_config_in_subprocess_has_no_traceback(workdir):
+    (workdir/'bad.yaml').write_text('optimizer:\n  lr: 0.1\n  momentun: 0.9\n')
+    r = run_cli('--config', 'bad.yaml', cwd=workdir)
+    assert r.returncode == 2
+    assert r.stderr == "error: optimizer.momentun: unknown key (did you mean 'momentum'?); allowed: name, lr, weight_decay, momentum, nesterov\n"
+    assert not (workdir/'runs').exists()
+
+
+@pytest.mark.parametrize('args,needle', [
+    (['--config', 'missing.yaml'], 'error: --config: file not found: missing.yaml'),
+    ([], 'error: --config: configs/current_config.yaml not found'),
+    (['--nope'], 'error: unrecognized arguments: --nope'),
+])
+def test_usage_errors(workdir, capsys, args, needle):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(needle) and err.count('\n') == 1
+
+
+def test_invalid_yaml(workdir, capsys):
+    (workdir/'broken.yaml').write_text('optimizer: {lr: 0.1\n')
+    assert main(['--config', 'broken.yaml']) == 2
+    assert capsys.readouterr().err.startswith('error: --config: broken.yaml is not valid YAML')
+
+
+def test_missing_data_exits_1_naming_files_and_download(workdir):
+    shutil.rmtree(workdir/'data')
+    r = run_cli('--config', 'quick.yaml', cwd=workdir)
+    assert r.returncode == 1
+    assert 'Traceback' not in r.stderr and r.stderr.count('\n') == 1
+    for needle in ('train-images-idx3-ubyte', 't10k-labels-idx1-ubyte', str(Path('data')/'MNIST'/'raw'), 'data.download=true'):
+        assert needle in r.stderr, (needle, r.stderr)
+    assert not (workdir/'runs').exists()
+
+
+def test_truncated_data_file_exits_1_naming_it(workdir, capsys):
+    f = workdir/'data'/'MNIST'/'raw'/'train-images-idx3-ubyte'
+    f.write_bytes(f.read_bytes()[:1000])
+    assert main(['--config', 'quick.yaml']) == 1
+    err = capsys.readouterr().err
+    assert 'train-images-idx3-ubyte is truncated or corrupted' in err and err.count('\n') == 1
+    assert not (workdir/'runs').exists()
+
+
+def test_flat_folder_of_gzipped_idx_files(workdir):
+    from atnn.data import make_fake_mnist
+    make_fake_mnist(workdir/'flat', layout='flat', gz=True)
+    assert main(['--config', 'quick.yaml', 'data.root=flat', 'data.dataset=fashion_mnist', 'train.epochs=1', 'name=flat']) == 0
+    assert json.loads((workdir/'runs'/'flat'/'summary.json').read_text())['epochs_run'] == 1
+
+
+def test_read_only_data_root_is_never_written(workdir):
+    root = workdir/'data'
+    before = tree(root)
+    for p in [root, *root.rglob('*')]: p.chmod(0o555 if p.is_dir() else 0o444)
+    try: assert main(['--config', 'quick.yaml', 'train.epochs=1']) == 0
+    finally:
+        for p in [root, *root.rglob('*')]: p.chmod(0o755 if p.is_dir() else 0o644)
+    assert tree(root) == before
+    assert list((workdir/'cache').glob('mnist-*.pt')), "decoded tensors go to data.cache_dir"
+
+
+def test_example_configs_validate():
+    from atnn.config import load_config
+    from conftest import REPO
+    paths = sorted((REPO/'configs').glob('*.yaml'))
+    assert paths
+    for p in paths: load_config(p)
