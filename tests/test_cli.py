@@ -173,3 +173,32 @@ def test_example_configs_validate():
     paths = sorted((REPO/'configs').glob('*.yaml'))
     assert paths
     for p in paths: load_config(p)
+
+
+def test_download_goes_through_torchvision_only_when_files_are_missing(workdir, monkeypatch):
+    "With data.download=true and no files, torchvision's own class is asked to download into its layout."
+    import torchvision
+    from atnn.data import make_fake_mnist
+    calls = []
+    class FakeTorchvisionMNIST:   # stands in for the network: writes what a real download leaves behind
+        def __init__(self, root, train=True, download=False):
+            calls.append((root, download))
+            make_fake_mnist(root, 'MNIST', n_train=256, n_test=64)
+    monkeypatch.setattr(torchvision.datasets, 'MNIST', FakeTorchvisionMNIST)
+    shutil.rmtree(workdir/'data')
+    assert main(['--config', 'quick.yaml', 'data.download=true', 'train.epochs=1', 'name=dl']) == 0
+    assert calls == [('data', True)]
+    assert (workdir/'data'/'MNIST'/'raw'/'train-images-idx3-ubyte').is_file()
+    assert main(['--config', 'quick.yaml', 'data.download=true', 'train.epochs=1', 'name=dl']) == 0
+    assert len(calls) == 1, "files present: no second download"
+
+
+def test_failed_download_exits_1_with_where_to_put_files(workdir, monkeypatch, capsys):
+    import torchvision
+    def offline(root, train=True, download=False): raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+    monkeypatch.setattr(torchvision.datasets, 'MNIST', offline)
+    shutil.rmtree(workdir/'data')
+    assert main(['--config', 'quick.yaml', 'data.download=true']) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('error: downloading MNIST into') and 'by hand' in err and err.count('\n') == 1
+    assert not (workdir/'runs').exists()
