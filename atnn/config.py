@@ -11,9 +11,9 @@ from typing import Any, Optional, Union
 import yaml
 
 # %% auto #0
-__all__ = ['ConfigError', 'opt', 'section', 'DataConfig', 'ModelConfig', 'OptimizerConfig', 'SchedulerConfig', 'TrainConfig',
-           'Config', 'load_yaml', 'parse_override', 'apply_overrides', 'load_config', 'save_config', 'config_reference',
-           'config_reference_md']
+__all__ = ['ConfigError', 'opt', 'section', 'AugmentConfig', 'DataConfig', 'ModelConfig', 'OptimizerConfig', 'SchedulerConfig',
+           'TrainConfig', 'Config', 'load_yaml', 'parse_override', 'apply_overrides', 'load_config', 'save_config',
+           'config_reference', 'config_reference_md', 'refresh_readme']
 
 # %% ../nbs/00_config.ipynb #14aa6f92
 class ConfigError(ValueError):
@@ -110,6 +110,28 @@ def _from_dict(cls, d, prefix=''):
 
 # %% ../nbs/00_config.ipynb #62b7465c
 @dataclass
+class AugmentConfig:
+    "Training-time augmentations, each drawn per image, batched on the training device (see 02_augment)."
+    hflip: bool = opt(True, "random horizontal flip (p = 0.5)")
+    random_crop: bool = opt(True, "random crop of the original size from the image zero-padded by crop_padding")
+    color_jitter: bool = opt(False, "random brightness, contrast, saturation and hue (the last two skipped for grayscale)")
+    random_erasing: bool = opt(True, "erase a random box with the mean color (torchvision's RandomErasing after Normalize)")
+    crop_padding: int = opt(4, "random_crop: padding on each side, in pixels", ge=1)
+    brightness: float = opt(0.4, "color_jitter: brightness factor drawn in [1 - b, 1 + b]", ge=0)
+    contrast: float = opt(0.4, "color_jitter: contrast factor drawn in [1 - c, 1 + c]", ge=0)
+    saturation: float = opt(0.4, "color_jitter: saturation factor drawn in [1 - s, 1 + s]", ge=0)
+    hue: float = opt(0.1, "color_jitter: hue shift drawn in [-h, h] (turns)", ge=0, le=0.5)
+    erasing_p: float = opt(0.5, "random_erasing: probability that an image gets a box", ge=0, le=1)
+    erasing_scale: list[float] = opt([0.02, 0.33], "random_erasing: [min, max] box area as a fraction of the image", gt=0, le=1)
+    erasing_ratio: list[float] = opt([0.3, 3.3], "random_erasing: [min, max] box aspect ratio", gt=0)
+
+    def validate(self, prefix=''):
+        for name in ('erasing_scale', 'erasing_ratio'):
+            v = getattr(self, name)
+            if len(v) != 2 or v[0] > v[1]: raise ConfigError(prefix + name, f"must be [min, max] with min <= max, got {v}")
+
+# %% ../nbs/00_config.ipynb #6b74cb64
+@dataclass
 class DataConfig:
     "Which dataset, where it lives, and how it is split and batched for validation."
     dataset: str = opt('fashion_mnist', "dataset name: mnist | fashion_mnist")
@@ -120,6 +142,7 @@ class DataConfig:
     val_split: Union[str, float] = opt('test', "test = the official test split; a fraction in (0, 1) = seeded hold-out of train")
     subset: Optional[int] = opt(None, "use only the first N training images (quick runs)", ge=1)
     val_batch_size: int = opt(500, "batch size for validation", ge=1)
+    augment: AugmentConfig = section(AugmentConfig, "training-time augmentation")
 
     def validate(self, prefix=''):
         from atnn.data import datasets
@@ -131,8 +154,12 @@ class DataConfig:
             raise ConfigError(prefix + 'val_split', f"must be 'test' or a fraction in (0, 1), got {vs!r}")
         if isinstance(vs, float) and not 0 < vs < 1:
             raise ConfigError(prefix + 'val_split', f"a hold-out fraction must be in (0, 1), got {vs}")
+        pad = self.augment.crop_padding
+        if self.augment.random_crop and self.img_size is not None and 2 * pad >= self.img_size:
+            raise ConfigError(prefix + 'augment.crop_padding', f"{pad} pixels on each side of a {self.img_size}-pixel image "
+                              "leaves crops that are mostly padding; use less than img_size / 2")
 
-# %% ../nbs/00_config.ipynb #6b74cb64
+# %% ../nbs/00_config.ipynb #37976ee5
 @dataclass
 class ModelConfig:
     "The network. `mlp` is a plain multi-layer perceptron."
@@ -149,7 +176,7 @@ class ModelConfig:
         if self.pretrained and self.name == 'mlp':
             raise ConfigError(prefix + 'pretrained', "mlp has no pretrained weights; set model.pretrained=false")
 
-# %% ../nbs/00_config.ipynb #37976ee5
+# %% ../nbs/00_config.ipynb #d5da959e
 @dataclass
 class OptimizerConfig:
     "The optimizer and its hyperparameters."
@@ -163,7 +190,7 @@ class OptimizerConfig:
         if self.nesterov and self.momentum == 0:
             raise ConfigError(prefix + 'nesterov', "Nesterov momentum needs momentum > 0; set optimizer.nesterov=false or a momentum")
 
-# %% ../nbs/00_config.ipynb #d5da959e
+# %% ../nbs/00_config.ipynb #5dcf4603
 @dataclass
 class SchedulerConfig:
     "How the learning rate changes from epoch to epoch."
@@ -171,7 +198,7 @@ class SchedulerConfig:
     step_size: int = opt(20, "steplr: epochs between lr drops", ge=1)
     gamma: float = opt(0.3, "steplr: factor applied at each drop", gt=0, le=1)
 
-# %% ../nbs/00_config.ipynb #5dcf4603
+# %% ../nbs/00_config.ipynb #968443f7
 @dataclass
 class TrainConfig:
     "The training loop."
@@ -179,7 +206,7 @@ class TrainConfig:
     batch_size: int = opt(128, "training batch size", ge=1)
     progress: bool = opt(True, "show a progress bar (hidden automatically when output is not a terminal or notebook)")
 
-# %% ../nbs/00_config.ipynb #67045984
+# %% ../nbs/00_config.ipynb #c3da9e9c
 @dataclass
 class Config:
     "A whole atnn run."
@@ -220,7 +247,7 @@ class Config:
         "Plain dict, ready for YAML, JSON or a logger."
         return dataclasses.asdict(self)
 
-# %% ../nbs/00_config.ipynb #9d4b5996
+# %% ../nbs/00_config.ipynb #11107037
 def load_yaml(path) -> dict:
     "Read a YAML config file into a dict; a missing file or bad YAML is a `ConfigError`."
     path = Path(path)
@@ -231,7 +258,7 @@ def load_yaml(path) -> dict:
     if not isinstance(d, dict): raise ConfigError('--config', f"{path} must hold a mapping of keys to values")
     return d
 
-# %% ../nbs/00_config.ipynb #11107037
+# %% ../nbs/00_config.ipynb #2e9dfb95
 def parse_override(s: str) -> tuple[list[str], Any]:
     "Split `a.b=value` into (['a', 'b'], value parsed as YAML)."
     key, eq, val = s.partition('=')
@@ -254,7 +281,7 @@ def apply_overrides(d: dict, overrides) -> dict:
         node[keys[-1]] = v
     return d
 
-# %% ../nbs/00_config.ipynb #e43a8083
+# %% ../nbs/00_config.ipynb #c809a0e3
 def load_config(path=None, overrides=()) -> Config:
     "A checked `Config` from YAML file `path` (defaults if None) and dotted `overrides`."
     d = load_yaml(path) if path is not None else {}
@@ -264,7 +291,7 @@ def save_config(cfg: Config, path):
     "Write the resolved `cfg` as YAML."
     Path(path).write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
-# %% ../nbs/00_config.ipynb #ea68853d
+# %% ../nbs/00_config.ipynb #f49dba62
 def config_reference(cls=Config, prefix='') -> list[tuple[str, Any, str]]:
     "Rows of (dotted key, default, doc) for every option of `cls`."
     rows, default = [], cls()
@@ -278,3 +305,16 @@ def config_reference_md() -> str:
     fmt = lambda v: 'null' if v is None else yaml.safe_dump(v, default_flow_style=True).strip().removesuffix('...').strip()
     return '\n'.join(['| key | default | meaning |', '|---|---|---|']
                      + [f"| `{k}` | `{fmt(v)}` | {doc.replace('|', chr(92) + '|')} |" for k, v, doc in config_reference()])
+
+# %% ../nbs/00_config.ipynb #7718821c
+def refresh_readme(path='README.md'):
+    "Replace the configuration table between the README's config-reference markers."
+    p = Path(path)
+    text = p.read_text()
+    start = text.index('-->', text.index('<!-- config-reference')) + 4
+    end = text.index('\n<!-- /config-reference -->')
+    p.write_text(text[:start] + config_reference_md() + text[end:])
+
+# %% ../nbs/00_config.ipynb #53bd1cf1
+#| eval: false
+if __name__ == '__main__': refresh_readme()
