@@ -134,13 +134,14 @@ class AugmentConfig:
 @dataclass
 class DataConfig:
     "Which dataset, where it lives, and how it is split and batched for validation."
-    dataset: str = opt('fashion_mnist', "dataset name: mnist | fashion_mnist")
+    dataset: str = opt('fashion_mnist', "mnist | fashion_mnist | cifar10 | cifar100 | oxford_pet")
     root: str = opt('data', "torchvision-layout folder, or a folder holding the raw files (e.g. the four IDX files)")
     download: bool = opt(True, "download only when the files are missing")
     cache_dir: Optional[str] = opt(None, "where decoded tensors are cached; null = $XDG_CACHE_HOME/atnn or ~/.cache/atnn")
     img_size: Optional[int] = opt(None, "resize images to this square size; null = native size", ge=8)
     val_split: Union[str, float] = opt('test', "test = the official test split; a fraction in (0, 1) = seeded hold-out of train")
     subset: Optional[int] = opt(None, "use only the first N training images (quick runs)", ge=1)
+    num_workers: int = opt(3, "threads that decode image files once before caching (oxford_pet)", ge=0)
     val_batch_size: int = opt(500, "batch size for validation", ge=1)
     augment: AugmentConfig = section(AugmentConfig, "training-time augmentation")
 
@@ -149,6 +150,8 @@ class DataConfig:
         if self.dataset not in datasets:
             raise ConfigError(prefix + 'dataset', f"must be one of {', '.join(datasets)}; got {self.dataset!r}"
                               + _did_you_mean(self.dataset, datasets))
+        if datasets[self.dataset].native_size is None and self.img_size is None:
+            raise ConfigError(prefix + 'img_size', f"{self.dataset} has images of varying sizes: set data.img_size (e.g. 224)")
         vs = self.val_split
         if isinstance(vs, str) and vs != 'test':
             raise ConfigError(prefix + 'val_split', f"must be 'test' or a fraction in (0, 1), got {vs!r}")

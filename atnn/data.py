@@ -13,9 +13,10 @@ import torch
 from .config import ConfigError, DataConfig
 
 # %% auto #0
-__all__ = ['datasets', 'DataError', 'read_idx', 'write_idx', 'DatasetInfo', 'register_dataset', 'mnist_family', 'fake_images',
-           'make_fake_mnist', 'default_cache_dir', 'atomic_write', 'atomic_torch_save', 'cached', 'resize_images',
-           'Splits', 'load_split', 'load_splits', 'DeviceLoader']
+__all__ = ['datasets', 'CIFAR100_CLASSES', 'PET_BREEDS', 'DataError', 'read_idx', 'write_idx', 'DatasetInfo', 'register_dataset',
+           'download_with_torchvision', 'mnist_family', 'fake_images', 'make_fake_mnist', 'cifar', 'make_fake_cifar',
+           'read_pet_list', 'decode_square', 'make_fake_pet', 'default_cache_dir', 'atomic_write', 'atomic_torch_save',
+           'cached', 'resize_images', 'Splits', 'load_split', 'load_splits']
 
 # %% ../nbs/01_data.ipynb #ced27f11
 class DataError(RuntimeError):
@@ -58,7 +59,8 @@ class DatasetInfo:
     std: tuple[float, ...]
     sources: Callable                    # (root) -> the files `load` reads; DataError if missing
     download: Callable                   # (root) -> None: fetch the files into root
-    load: Callable                       # (root, train) -> (uint8 images (N, C, H, W), int64 labels)
+    load: Callable                       # (root, train, img_size, num_workers) -> (uint8 images (N, C, H, W), int64 labels)
+    native_size: int | None = None       # side of the square images, None if sizes vary (then img_size is needed)
 
     @property
     def num_classes(self): return len(self.classes)
@@ -87,12 +89,13 @@ def _idx_files(root, tv_name) -> list[Path] | None:
         if all(found): return found
     return None
 
-def _download_with_torchvision(root, tv_name):
+def download_with_torchvision(root, tv_name, where, **kwargs):
+    "Let torchvision's dataset class `tv_name` download into its layout under `root` (`where` names it for errors)."
     import torchvision
-    try: getattr(torchvision.datasets, tv_name)(str(root), train=True, download=True)
+    try: getattr(torchvision.datasets, tv_name)(str(root), download=True, **kwargs)
     except Exception as e:
-        raise DataError(f"downloading {tv_name} into {Path(root)/tv_name/'raw'} failed ({e}); put the four IDX files "
-                        f"there (or in a folder given as data.root) by hand") from None
+        raise DataError(f"downloading {tv_name} into {where} failed ({e}); put the files there "
+                        f"(or in a folder given as data.root) by hand") from None
 
 def _missing_msg(root, tv_name):
     names = ', '.join(s for t in (True, False) for s in _idx_stems[t])
@@ -105,14 +108,15 @@ def mnist_family(name, tv_name, classes, mean, std) -> DatasetInfo:
         files = _idx_files(root, tv_name)
         if files is None: raise DataError(_missing_msg(root, tv_name))
         return files
-    def load(root, train):
+    def load(root, train, img_size=None, num_workers=0):
         x_path, y_path = sources(root)[:2] if train else sources(root)[2:]
         x, y = read_idx(x_path), read_idx(y_path)
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
             raise DataError(f"{x_path} and {y_path} do not match (images {tuple(x.shape)}, labels {tuple(y.shape)})")
         if int(y.max()) >= len(classes): raise DataError(f"{y_path} holds label {int(y.max())}, expected 0-{len(classes)-1}")
         return x[:, None], y.long()
-    return DatasetInfo(name, classes, mean, std, sources, lambda root: _download_with_torchvision(root, tv_name), load)
+    download = lambda root: download_with_torchvision(root, tv_name, Path(root)/tv_name/'raw', train=True)
+    return DatasetInfo(name, classes, mean, std, sources, download, load, native_size=28)
 
 # %% ../nbs/01_data.ipynb #eec7d35f
 register_dataset(mnist_family('mnist', 'MNIST', [str(i) for i in range(10)], (0.1307,), (0.3081,)))
@@ -141,6 +145,144 @@ def make_fake_mnist(root, tv_name='MNIST', n_train=200, n_test=100, layout='torc
     return folder
 
 # %% ../nbs/01_data.ipynb #b091515d
+def _dataset_dir(root, sub, marker):
+    "`root/sub` if it holds `marker`, else `root` if it does, else None."
+    return next((d for d in (Path(root)/sub, Path(root)) if (d/marker).exists()), None)
+
+def _unpickle(path):
+    import pickle
+    try:
+        with open(path, 'rb') as f: return pickle.load(f, encoding='latin1')
+    except Exception as e:
+        raise DataError(f"{path} is not a readable CIFAR pickle ({type(e).__name__}: {e}); delete it and download it again") from None
+
+def cifar(name, tv_name, folder, train_files, test_files, label_key, classes, mean, std) -> DatasetInfo:
+    "A `DatasetInfo` for a CIFAR dataset in the python-pickle format."
+    def sources(root):
+        base = _dataset_dir(root, folder, train_files[0]) or Path(root)/folder
+        files = [base/f for f in train_files + test_files]
+        if not all(f.is_file() for f in files):
+            raise DataError(f"{tv_name} not found: expected {', '.join(train_files + test_files)} in {Path(root)/folder} "
+                            f"or {Path(root)}. Set data.download=true to download it, or data.root to the folder that holds these files.")
+        return files
+    def load(root, train, img_size=None, num_workers=0):
+        files = sources(root)[:len(train_files)] if train else sources(root)[len(train_files):]
+        xs, ys = [], []
+        for f in files:
+            d = _unpickle(f)
+            try: x, y = np.asarray(d['data'], np.uint8).reshape(-1, 3, 32, 32), np.asarray(d[label_key], np.int64)
+            except (KeyError, TypeError, ValueError) as e: raise DataError(f"{f} does not hold CIFAR images and labels ({e!r})") from None
+            if len(x) != len(y) or y.min() < 0 or y.max() >= len(classes):
+                raise DataError(f"{f}: {len(x)} images but {len(y)} labels, or labels outside 0-{len(classes) - 1}")
+            xs.append(x); ys.append(y)
+        return torch.from_numpy(np.concatenate(xs)), torch.from_numpy(np.concatenate(ys))
+    download = lambda root: download_with_torchvision(root, tv_name, Path(root)/folder, train=True)
+    return DatasetInfo(name, classes, mean, std, sources, download, load, native_size=32)
+
+# %% ../nbs/01_data.ipynb #2a5f9b50
+CIFAR100_CLASSES = """apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly camel can
+castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup dinosaur dolphin elephant flatfish
+forest fox girl hamster house kangaroo keyboard lamp lawn_mower leopard lion lizard lobster man maple_tree motorcycle mountain
+mouse mushroom oak_tree orange orchid otter palm_tree pear pickup_truck pine_tree plain plate poppy porcupine possum rabbit
+raccoon ray road rocket rose sea seal shark shrew skunk skyscraper snail snake spider squirrel streetcar sunflower
+sweet_pepper table tank telephone television tiger tractor train trout tulip turtle wardrobe whale willow_tree wolf woman
+worm""".split()
+
+register_dataset(cifar('cifar10', 'CIFAR10', 'cifar-10-batches-py', [f'data_batch_{i}' for i in range(1, 6)], ['test_batch'],
+                       'labels', 'airplane automobile bird cat deer dog frog horse ship truck'.split(),
+                       (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)))
+register_dataset(cifar('cifar100', 'CIFAR100', 'cifar-100-python', ['train'], ['test'], 'fine_labels', CIFAR100_CLASSES,
+                       (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)));
+
+# %% ../nbs/01_data.ipynb #0ff6430b
+def make_fake_cifar(root, name='cifar10', n_train=250, n_test=50, seed=0):
+    "Write a fake CIFAR-10 or CIFAR-100 in torchvision's layout under `root`; returns its folder."
+    import pickle
+    info = datasets[name]
+    folder = Path(root)/('cifar-10-batches-py' if name == 'cifar10' else 'cifar-100-python')
+    folder.mkdir(parents=True, exist_ok=True)
+    def dump(fname, x, y):
+        d = {'data': x.reshape(len(x), -1).numpy(), 'filenames': [f'{i}.png' for i in range(len(x))],
+             **({'labels': y.tolist()} if name == 'cifar10' else {'fine_labels': y.tolist(), 'coarse_labels': (y // 5).tolist()})}
+        with open(folder/fname, 'wb') as f: pickle.dump(d, f, protocol=2)
+    x, y = fake_images(n_train, (3, 32, 32), info.num_classes, seed=seed, split=1)
+    if name == 'cifar10':
+        for i, part in enumerate(np.array_split(np.arange(n_train), 5)): dump(f'data_batch_{i + 1}', x[part], y[part])
+        dump('test_batch', *fake_images(n_test, (3, 32, 32), 10, seed=seed, split=0))
+    else:
+        dump('train', x, y)
+        dump('test', *fake_images(n_test, (3, 32, 32), 100, seed=seed, split=0))
+    return folder
+
+# %% ../nbs/01_data.ipynb #dce5a48b
+PET_BREEDS = """Abyssinian|American Bulldog|American Pit Bull Terrier|Basset Hound|Beagle|Bengal|Birman|Bombay|Boxer|
+British Shorthair|Chihuahua|Egyptian Mau|English Cocker Spaniel|English Setter|German Shorthaired|Great Pyrenees|Havanese|
+Japanese Chin|Keeshond|Leonberger|Maine Coon|Miniature Pinscher|Newfoundland|Persian|Pomeranian|Pug|Ragdoll|Russian Blue|
+Saint Bernard|Samoyed|Scottish Terrier|Shiba Inu|Siamese|Sphynx|Staffordshire Bull Terrier|Wheaten Terrier|
+Yorkshire Terrier""".replace('\n', '').split('|')
+
+def read_pet_list(path) -> list[tuple[str, int]]:
+    "(image id, 0-based class) for each line of a Pet split list."
+    out = []
+    try: lines = Path(path).read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as e: raise DataError(f"cannot read {path}: {e}") from None
+    for i, line in enumerate(lines, 1):
+        parts = line.split()
+        if not parts or line.startswith('#'): continue
+        if len(parts) != 4 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= 37:
+            raise DataError(f"{path}, line {i}: expected '<id> <class 1-37> <species> <breed>', got {line.strip()!r}")
+        out.append((parts[0], int(parts[1]) - 1))
+    return out
+
+def decode_square(path, size: int) -> torch.Tensor:
+    "Decode an image file to RGB uint8, resize its shorter side to `size` and center-crop a square."
+    from torchvision.io import ImageReadMode, decode_image, read_file
+    from torchvision.transforms.v2 import functional as TF
+    try: img = decode_image(read_file(str(path)), mode=ImageReadMode.RGB)
+    except Exception as e: raise DataError(f"{path} is not a readable image ({' '.join(str(e).split())[:200]}); "
+                                           "delete it from the split list or download the dataset again") from None
+    return TF.center_crop(TF.resize(img, size, antialias=True), [size, size])
+
+def _pet_sources(root):
+    base = _dataset_dir(root, 'oxford-iiit-pet', 'annotations/trainval.txt')
+    if base is None or not (base/'annotations'/'test.txt').is_file() or not (base/'images').is_dir():
+        raise DataError(f"Oxford-IIIT Pet not found: expected images/*.jpg and annotations/trainval.txt, test.txt in "
+                        f"{Path(root)/'oxford-iiit-pet'} or {Path(root)}. Set data.download=true to download it, or "
+                        "data.root to the folder that holds them.")
+    return [base/'annotations'/'trainval.txt', base/'annotations'/'test.txt', base/'images']
+
+def _pet_load(root, train, img_size=None, num_workers=0):
+    from concurrent.futures import ThreadPoolExecutor
+    lst, _, images = _pet_sources(root)[0 if train else 1], None, _pet_sources(root)[2]
+    items = read_pet_list(lst)
+    with ThreadPoolExecutor(max(1, num_workers)) as pool:
+        x = list(pool.map(lambda item: decode_square(images/f'{item[0]}.jpg', img_size), items))
+    return torch.stack(x), torch.tensor([c for _, c in items])
+
+register_dataset(DatasetInfo('oxford_pet', PET_BREEDS, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), _pet_sources,
+    lambda root: download_with_torchvision(root, 'OxfordIIITPet', Path(root)/'oxford-iiit-pet', split='trainval'),
+    _pet_load, native_size=None));
+
+# %% ../nbs/01_data.ipynb #247c83a6
+def make_fake_pet(root, n_train=74, n_test=37, seed=0, sizes=(40, 90)):
+    "Write a fake Oxford-IIIT Pet (JPEGs of random sizes, split lists) in torchvision's layout under `root`."
+    from torchvision.io import encode_jpeg
+    base = Path(root)/'oxford-iiit-pet'
+    (base/'images').mkdir(parents=True, exist_ok=True); (base/'annotations').mkdir(exist_ok=True)
+    g = torch.Generator().manual_seed(seed)
+    for split, n in (('trainval', n_train), ('test', n_test)):
+        x, y = fake_images(n, (3, 16, 16), 37, seed=seed, split=split == 'trainval')
+        lines = []
+        for i, (img, c) in enumerate(zip(x, y.tolist())):
+            h, w = torch.randint(sizes[0], sizes[1], (2,), generator=g).tolist()
+            img = torch.nn.functional.interpolate(img[None].float(), size=(h, w), mode='nearest')[0].to(torch.uint8)
+            image_id = f"{PET_BREEDS[c].replace(' ', '_')}_{split}{i}"
+            (base/'images'/f'{image_id}.jpg').write_bytes(encode_jpeg(img, quality=95).numpy().tobytes())
+            lines.append(f"{image_id} {c + 1} {1 + (c % 2)} {c // 2 + 1}")
+        (base/'annotations'/f'{split}.txt').write_text('\n'.join(lines) + '\n')
+    return base
+
+# %% ../nbs/01_data.ipynb #e64bd316
 def default_cache_dir() -> Path:
     "$ATNN_CACHE, else $XDG_CACHE_HOME/atnn, else ~/.cache/atnn."
     if os.environ.get('ATNN_CACHE'): return Path(os.environ['ATNN_CACHE'])
@@ -182,14 +324,14 @@ def cached(path, build: Callable):
     except OSError as e: print(f"note: could not write the dataset cache {path} ({e}); decoding again next time")
     return out
 
-# %% ../nbs/01_data.ipynb #a1f97555
+# %% ../nbs/01_data.ipynb #3de3a974
 def resize_images(x: torch.Tensor, size: int, chunk=4096) -> torch.Tensor:
     "Resize uint8 images `x` (N, C, H, W) to `size` x `size` (antialiased bilinear)."
     from torchvision.transforms.v2 import functional as TF
     if tuple(x.shape[-2:]) == (size, size): return x
     return torch.cat([TF.resize(x[i:i+chunk], [size, size], antialias=True) for i in range(0, len(x), chunk)])
 
-# %% ../nbs/01_data.ipynb #697efb21
+# %% ../nbs/01_data.ipynb #07aa41a6
 @dataclass
 class Splits:
     "Training and validation tensors (uint8 images, int64 labels) and the dataset they come from."
@@ -212,7 +354,7 @@ def load_split(info: DatasetInfo, d: DataConfig, train: bool):
         files = info.sources(d.root)
     key = _cache_key(info.name, 'train' if train else 'test', d.img_size, files)
     def decode():
-        x, y = info.load(d.root, train)
+        x, y = info.load(d.root, train, d.img_size, d.num_workers)
         return {'x': resize_images(x, d.img_size) if d.img_size else x, 'y': y}
     out = cached(Path(d.cache_dir or default_cache_dir())/key, decode)
     return out['x'], out['y']
@@ -232,25 +374,3 @@ def load_splits(d: DataConfig, seed: int = 0) -> Splits:
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     val, train = perm[:n_val], perm[n_val:]
     return Splits(info, x[train], y[train], x[val], y[val])
-
-# %% ../nbs/01_data.ipynb #e64bd316
-class DeviceLoader:
-    "Normalized float batches from uint8 images kept on `device`."
-    def __init__(self, x, y, batch_size, mean, std, shuffle=False, seed=0, device='cpu'):
-        self.device = torch.device(device)
-        self.x, self.y = x.to(self.device), y.to(self.device)
-        self.batch_size, self.shuffle = batch_size, shuffle
-        self.mean = torch.tensor(mean, device=self.device).view(1, -1, 1, 1) * 255
-        self.std = torch.tensor(std, device=self.device).view(1, -1, 1, 1) * 255
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self): return -(-len(self.x) // self.batch_size)
-
-    def normalize(self, xb): return (xb.float() - self.mean) / self.std
-
-    def __iter__(self):
-        n = len(self.x)
-        order = torch.randperm(n, generator=self.generator).to(self.device) if self.shuffle else None
-        for i in range(0, n, self.batch_size):
-            idx = order[i:i+self.batch_size] if order is not None else slice(i, i + self.batch_size)
-            yield self.normalize(self.x[idx]), self.y[idx]

@@ -11,7 +11,9 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .config import Config, ConfigError, save_config
-from .data import DeviceLoader, load_splits
+from .augment import Augment
+from .data import load_splits
+from .loader import DeviceLoader
 from .models import create_model, count_params
 from .optim import create_optimizer
 from .schedule import create_scheduler
@@ -19,7 +21,7 @@ from .callbacks import (Callback, Checkpoints, Curves, EpochPrinter, MetricsFile
                             peak_memory_mb, reset_peak_memory, to_json)
 
 # %% auto #0
-__all__ = ['resolve_device', 'seed_everything', 'Learner', 'make_run_dir', 'summarize', 'build_learner', 'train']
+__all__ = ['resolve_device', 'seed_everything', 'Learner', 'make_run_dir', 'summarize', 'make_augment', 'build_learner', 'train']
 
 # %% ../nbs/08_learner.ipynb #0d25a106
 def resolve_device(name: str = 'auto') -> torch.device:
@@ -119,13 +121,20 @@ def summarize(history: list[dict], total_seconds: float, stopped_early: bool = F
                 stopped_early=stopped_early, final_val_acc=history[-1]['val_acc'],
                 final_val_loss=history[-1]['val_loss'], tta_val_acc=None, total_seconds=total_seconds, **extra)
 
+def make_augment(a, info, seed, device, print_fn=print) -> Augment | None:
+    "The training augmentation config section `a` asks for (None if all off); notes what a grayscale dataset skips."
+    if not (a.hflip or a.random_crop or a.color_jitter or a.random_erasing): return None
+    if a.color_jitter and info.channels == 1:
+        print_fn(f"note: {info.name} is grayscale: color_jitter applies brightness and contrast, skips saturation and hue")
+    return Augment(a, info.mean, seed=seed, device=device)
+
 def build_learner(cfg: Config, cbs=()) -> Learner:
     "Data, model, optimizer and schedule for `cfg`, wrapped in a `Learner` (nothing written to disk but the data cache)."
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
     s = load_splits(cfg.data, cfg.seed)
-    train_dl = DeviceLoader(s.train_x, s.train_y, cfg.train.batch_size, s.info.mean, s.info.std,
-                            shuffle=True, seed=cfg.seed, device=device)
+    train_dl = DeviceLoader(s.train_x, s.train_y, cfg.train.batch_size, s.info.mean, s.info.std, shuffle=True,
+                            seed=cfg.seed, device=device, augment=make_augment(cfg.data.augment, s.info, cfg.seed, device))
     val_dl = DeviceLoader(s.val_x, s.val_y, cfg.data.val_batch_size, s.info.mean, s.info.std, device=device)
     model = create_model(cfg.model, s.info.channels, s.info.num_classes, s.train_x.shape[-1]).to(device)
     opt = create_optimizer(cfg.optimizer, model)

@@ -12,7 +12,8 @@ def workdir(tmp_path, monkeypatch):
     "A temporary working folder holding a tiny fake MNIST (torchvision layout) and a quick config."
     make_fake_mnist(tmp_path/'data', 'MNIST', n_train=256, n_test=64)
     cfg = dict(name='quick', output_dir='runs',
-               data=dict(dataset='mnist', root='data', download=False, cache_dir='cache', val_batch_size=64),
+               data=dict(dataset='mnist', root='data', download=False, cache_dir='cache', val_batch_size=64,
+                         augment=dict(hflip=False, random_crop=False, random_erasing=False)),
                model=dict(name='mlp', hidden=[32]), optimizer=dict(lr=0.05),
                scheduler=dict(name='steplr', step_size=1, gamma=0.5), train=dict(epochs=2, batch_size=32, progress=False))
     (tmp_path/'quick.yaml').write_text(yaml.safe_dump(cfg))
