@@ -6,7 +6,6 @@
 from __future__ import annotations
 import math
 import torch
-from torchvision.transforms.v2.functional import _color as _tv_color   # batched HSV conversion (private; tested below)
 from .config import AugmentConfig
 
 # %% auto #0
@@ -31,9 +30,9 @@ def crop_padded(x, pad, top, left):
     "Zero-pad `x` by `pad` pixels, then cut each image's window at offsets `top`, `left` (tensors of B)."
     B, C, H, W = x.shape
     xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
-    rows = (top[:, None] + torch.arange(H, device=x.device))[:, :, None]     # (B, H, 1)
-    cols = (left[:, None] + torch.arange(W, device=x.device))[:, None, :]    # (B, 1, W)
-    return xp[torch.arange(B, device=x.device)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)
+    rows = (top[:, None] + torch.arange(H, device=x.device)).view(B, 1, H, 1).expand(B, C, H, W + 2 * pad)
+    cols = (left[:, None] + torch.arange(W, device=x.device)).view(B, 1, 1, W).expand(B, C, H, W)
+    return xp.gather(2, rows).gather(3, cols)
 
 def random_crop(x, pad=4, g=None):
     "Random `H x W` crops of `x` zero-padded by `pad`, offsets uniform in 0..2*pad (torchvision's RandomCrop)."
@@ -41,7 +40,7 @@ def random_crop(x, pad=4, g=None):
     return crop_padded(x, pad, top, left)
 
 # %% ../nbs/02_augment.ipynb #ea7f63f5
-def _blend(a, b, f): return (f[:, None, None, None] * a + (1 - f[:, None, None, None]) * b).clamp(0, 1)
+def _blend(a, b, f): return torch.lerp(b, a, f[:, None, None, None]).clamp_(0, 1)   # f*a + (1-f)*b, as torchvision
 
 def _gray(x):
     "ITU-R 601-2 luma, as torchvision's rgb_to_grayscale; keeps a channel dim."
@@ -52,11 +51,18 @@ def adjust_contrast(x, f): return _blend(x, _gray(x).mean((1, 2, 3), keepdim=Tru
 def adjust_saturation(x, f): return x if x.shape[1] == 1 else _blend(x, _gray(x), f)
 
 def adjust_hue(x, shift):
-    "Rotate each image's hue by `shift` (fractions of a turn, in [-0.5, 0.5])."
+    "Rotate each image's hue by `shift` (fractions of a turn, in [-0.5, 0.5]); grayscale is left as is."
     if x.shape[1] == 1: return x
-    h, s, v = _tv_color._rgb_to_hsv(x).unbind(1)
-    h = (h + shift[:, None, None]).remainder(1.0)
-    return _tv_color._hsv_to_rgb(torch.stack((h, s, v), 1))
+    r, g, b = x.unbind(1)
+    v = torch.maximum(torch.maximum(r, g), b)                 # HSV value
+    c = v - torch.minimum(torch.minimum(r, g), b)             # chroma = value * saturation
+    inv = 1.0 / torch.where(c > 0, c, 1.0)
+    h = torch.where(v == r, (g - b) * inv, torch.where(v == g, (b - r) * inv + 2, (r - g) * inv + 4))
+    h = h.mul_(1 / 6).add_(shift[:, None, None])              # new hue, in turns
+    # back to RGB with the closed form channel = v - c * clamp(min(k, 4 - k), 0, 1), k = (n + 6h) mod 6, n = 5, 3, 1
+    k = h[:, None] * 6 + torch.tensor([5., 3., 1.], device=x.device).view(1, 3, 1, 1)
+    k = k.sub_(k.div(6).floor_().mul_(6))
+    return v[:, None] - c[:, None] * torch.minimum(k, 4 - k).clamp_(0, 1)
 
 # %% ../nbs/02_augment.ipynb #13717248
 def color_jitter(x, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, g=None):

@@ -16,7 +16,7 @@ from .config import ConfigError, DataConfig
 __all__ = ['datasets', 'CIFAR100_CLASSES', 'PET_BREEDS', 'DataError', 'read_idx', 'write_idx', 'DatasetInfo', 'register_dataset',
            'download_with_torchvision', 'mnist_family', 'fake_images', 'make_fake_mnist', 'cifar', 'make_fake_cifar',
            'read_pet_list', 'decode_square', 'make_fake_pet', 'default_cache_dir', 'atomic_write', 'atomic_torch_save',
-           'cached', 'resize_images', 'Splits', 'load_split', 'load_splits']
+           'cached', 'resize_images', 'Splits', 'load_split', 'load_splits', 'channel_stats']
 
 # %% ../nbs/01_data.ipynb #ced27f11
 class DataError(RuntimeError):
@@ -235,13 +235,21 @@ def read_pet_list(path) -> list[tuple[str, int]]:
     return out
 
 def decode_square(path, size: int) -> torch.Tensor:
-    "Decode an image file to RGB uint8, resize its shorter side to `size` and center-crop a square."
-    from torchvision.io import ImageReadMode, decode_image, read_file
-    from torchvision.transforms.v2 import functional as TF
-    try: img = decode_image(read_file(str(path)), mode=ImageReadMode.RGB)
-    except Exception as e: raise DataError(f"{path} is not a readable image ({' '.join(str(e).split())[:200]}); "
-                                           "delete it from the split list or download the dataset again") from None
-    return TF.center_crop(TF.resize(img, size, antialias=True), [size, size])
+    "Decode an image file to RGB uint8 (C, H, W), its shorter side resized to `size`, center-cropped to a square."
+    from PIL import Image
+    try:
+        with Image.open(path) as im:
+            im.draft('RGB', (size, size))            # JPEG: decode straight at a reduced scale still >= size (fast)
+            im = im.convert('RGB')
+            w, h = im.size
+            s = size / min(w, h)
+            W, H = max(size, round(w * s)), max(size, round(h * s))
+            l, t = (W - size) // 2, (H - size) // 2
+            im = im.resize((W, H), Image.BILINEAR).crop((l, t, l + size, t + size))
+            return torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).contiguous()
+    except (OSError, ValueError, SyntaxError) as e:
+        raise DataError(f"{path} is not a readable image ({' '.join(str(e).split())[:200]}); "
+                        "delete it from the split list or download the dataset again") from None
 
 def _pet_sources(root):
     base = _dataset_dir(root, 'oxford-iiit-pet', 'annotations/trainval.txt')
@@ -266,7 +274,7 @@ register_dataset(DatasetInfo('oxford_pet', PET_BREEDS, (0.485, 0.456, 0.406), (0
 # %% ../nbs/01_data.ipynb #247c83a6
 def make_fake_pet(root, n_train=74, n_test=37, seed=0, sizes=(40, 90)):
     "Write a fake Oxford-IIIT Pet (JPEGs of random sizes, split lists) in torchvision's layout under `root`."
-    from torchvision.io import encode_jpeg
+    from PIL import Image
     base = Path(root)/'oxford-iiit-pet'
     (base/'images').mkdir(parents=True, exist_ok=True); (base/'annotations').mkdir(exist_ok=True)
     g = torch.Generator().manual_seed(seed)
@@ -277,7 +285,7 @@ def make_fake_pet(root, n_train=74, n_test=37, seed=0, sizes=(40, 90)):
             h, w = torch.randint(sizes[0], sizes[1], (2,), generator=g).tolist()
             img = torch.nn.functional.interpolate(img[None].float(), size=(h, w), mode='nearest')[0].to(torch.uint8)
             image_id = f"{PET_BREEDS[c].replace(' ', '_')}_{split}{i}"
-            (base/'images'/f'{image_id}.jpg').write_bytes(encode_jpeg(img, quality=95).numpy().tobytes())
+            Image.fromarray(img.permute(1, 2, 0).numpy()).save(base/'images'/f'{image_id}.jpg', quality=95)
             lines.append(f"{image_id} {c + 1} {1 + (c % 2)} {c // 2 + 1}")
         (base/'annotations'/f'{split}.txt').write_text('\n'.join(lines) + '\n')
     return base
@@ -374,3 +382,14 @@ def load_splits(d: DataConfig, seed: int = 0) -> Splits:
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     val, train = perm[:n_val], perm[n_val:]
     return Splits(info, x[train], y[train], x[val], y[val])
+
+# %% ../nbs/01_data.ipynb #300f490d
+def channel_stats(x: torch.Tensor, chunk=10000) -> tuple[list[float], list[float]]:
+    "Per-channel mean and std of uint8 images `x` (N, C, H, W), on the 0-1 scale."
+    s = torch.zeros(x.shape[1], dtype=torch.float64); s2 = torch.zeros_like(s)
+    for i in range(0, len(x), chunk):
+        xc = x[i:i + chunk].double().div(255)
+        s += xc.sum((0, 2, 3)); s2 += xc.pow(2).sum((0, 2, 3))
+    n = x.numel() / x.shape[1]
+    mean = s / n
+    return mean.tolist(), (s2 / n - mean**2).sqrt().tolist()
