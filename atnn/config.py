@@ -11,9 +11,9 @@ from typing import Any, Optional, Union
 import yaml
 
 # %% auto #0
-__all__ = ['ConfigError', 'opt', 'section', 'AugmentConfig', 'DataConfig', 'ModelConfig', 'OptimizerConfig', 'SchedulerConfig',
-           'TrainConfig', 'Config', 'load_yaml', 'parse_override', 'apply_overrides', 'load_config', 'save_config',
-           'config_reference', 'config_reference_md', 'refresh_readme']
+__all__ = ['OPTIMIZER_KEYS', 'ConfigError', 'opt', 'section', 'AugmentConfig', 'DataConfig', 'ModelConfig', 'OptimizerConfig',
+           'SchedulerConfig', 'TrainConfig', 'Config', 'YAMLLoader', 'parse_yaml', 'load_yaml', 'parse_override',
+           'apply_overrides', 'load_config', 'save_config', 'config_reference', 'config_reference_md', 'refresh_readme']
 
 # %% ../nbs/00_config.ipynb #14aa6f92
 class ConfigError(ValueError):
@@ -73,7 +73,7 @@ def _check_value(key, v, o):
     tp, meta = o.type, o.meta
     if not _matches(v, tp): raise ConfigError(key, f"must be {_type_name(tp)}, got {v!r}")
     choices = meta.get('choices')
-    if choices is not None and v not in choices:
+    if choices is not None and v is not None and v not in choices:
         raise ConfigError(key, f"must be one of {', '.join(map(str, choices))}; got {v!r}" + _did_you_mean(v, choices))
     _check_bounds(key, v, meta)
     return _coerce(v, tp)
@@ -104,6 +104,8 @@ def _from_dict(cls, d, prefix=''):
             raise ConfigError(key, "unknown key" + _did_you_mean(k, fs) + f"; allowed: {', '.join(fs)}")
         o = fs[k]
         kwargs[k] = _from_dict(o.type, v, key + '.') if is_dataclass(o.type) else _check_value(key, v, o)
+    for k, o in fs.items():   # sections left out are built (and validated) from their defaults
+        if is_dataclass(o.type) and k not in kwargs: kwargs[k] = _from_dict(o.type, {}, f"{prefix}{k}.")
     obj = cls(**kwargs)
     if hasattr(obj, 'validate'): obj.validate(prefix)
     return obj
@@ -165,33 +167,73 @@ class DataConfig:
 # %% ../nbs/00_config.ipynb #37976ee5
 @dataclass
 class ModelConfig:
-    "The network. `mlp` is a plain multi-layer perceptron."
-    name: str = opt('mlp', "model name: mlp")
-    pretrained: bool = opt(False, "start from ImageNet weights (timm models)")
+    "The network: any timm model by name (resnet18, resnet50, resnest14d, resnest26d, ...) or `mlp`."
+    name: str = opt('mlp', "mlp, or a timm model name: resnet18 | resnet50 | resnest14d | resnest26d | ...")
+    pretrained: Union[bool, str] = opt(False, "timm models: true = ImageNet weights through timm's hub; a path = weights "
+                                             "from a local .safetensors/.pth file (head re-initialized if classes differ)")
+    small_stem: bool = opt(False, "resnet/resnest: 3x3 stride-1 first conv and no max-pool, for 28-32 px images")
     hidden: list[int] = opt([512, 256], "mlp: widths of the hidden layers", ge=1)
     dropout: float = opt(0.2, "mlp: dropout probability after each hidden layer", ge=0, lt=1)
 
     def validate(self, prefix=''):
-        from atnn.models import models
-        if self.name not in models:
-            raise ConfigError(prefix + 'name', f"must be one of {', '.join(models)}; got {self.name!r}"
-                              + _did_you_mean(self.name, models))
-        if self.pretrained and self.name == 'mlp':
-            raise ConfigError(prefix + 'pretrained', "mlp has no pretrained weights; set model.pretrained=false")
+        from atnn.models import is_model, close_model_names
+        if not is_model(self.name):
+            raise ConfigError(prefix + 'name', f"unknown model {self.name!r}; close names: "
+                              f"{', '.join(close_model_names(self.name)) or 'none'} (mlp, or any name in timm.list_models())")
+        if self.name == 'mlp' and (self.pretrained is not False or self.small_stem):
+            raise ConfigError(prefix + ('small_stem' if self.small_stem else 'pretrained'),
+                              "applies to timm models only, not mlp")
+        if isinstance(self.pretrained, str) and not Path(self.pretrained).is_file():
+            raise ConfigError(prefix + 'pretrained', f"weights file not found: {self.pretrained} "
+                              "(use true for timm's ImageNet weights, or the path of a .safetensors/.pth file)")
 
 # %% ../nbs/00_config.ipynb #d5da959e
+# The keys that only some optimizers take, with each optimizer's defaults. `name`, `lr`, `weight_decay` and
+# `no_wd_norm_bias` apply to all. SAM takes its own keys plus those of its base optimizer.
+OPTIMIZER_KEYS = {
+    'sgd':   dict(lr=0.05, momentum=0.9, nesterov=True),
+    'adam':  dict(lr=1e-3, betas=[0.9, 0.999], eps=1e-8),
+    'adamw': dict(lr=1e-3, betas=[0.9, 0.999], eps=1e-8),
+    'muon':  dict(lr=0.02, momentum=0.95, nesterov=True, ns_steps=5, fallback_lr=1e-3),
+    'sam':   dict(base='sgd', rho=0.05, adaptive=False),
+}
+
 @dataclass
 class OptimizerConfig:
-    "The optimizer and its hyperparameters."
-    name: str = opt('sgd', "optimizer name: sgd", choices=['sgd'])
-    lr: float = opt(0.05, "learning rate", gt=0)
-    weight_decay: float = opt(5e-4, "L2 weight decay", ge=0)
-    momentum: float = opt(0.9, "sgd: momentum", ge=0, lt=1)
-    nesterov: bool = opt(True, "sgd: Nesterov momentum (needs momentum > 0)")
+    "The optimizer and its hyperparameters; keys left out (null) take the chosen optimizer's defaults."
+    name: str = opt('sgd', "sgd | adam | adamw | muon | sam", choices=list(OPTIMIZER_KEYS))
+    lr: Optional[float] = opt(None, "learning rate; null = the optimizer's default (sgd 0.05, adam/adamw 0.001, muon 0.02)", gt=0)
+    weight_decay: float = opt(5e-4, "weight decay (decoupled for adamw and muon, L2 for sgd and adam)", ge=0)
+    no_wd_norm_bias: bool = opt(False, "exempt norm and bias parameters (all 1-D) from weight decay")
+    momentum: Optional[float] = opt(None, "sgd (0.9), muon (0.95): momentum", ge=0, lt=1)
+    nesterov: Optional[bool] = opt(None, "sgd, muon: Nesterov momentum (default true; needs momentum > 0)")
+    betas: Optional[list[float]] = opt(None, "adam, adamw: [beta1, beta2] (default [0.9, 0.999])", ge=0, lt=1)
+    eps: Optional[float] = opt(None, "adam, adamw: denominator epsilon (default 1e-8)", gt=0)
+    ns_steps: Optional[int] = opt(None, "muon: Newton-Schulz iterations (default 5)", ge=1)
+    fallback_lr: Optional[float] = opt(None, "muon: lr of the AdamW that trains the first conv, the head and 1-D "
+                                              "parameters (default 0.001); scheduled with lr", gt=0)
+    base: Optional[str] = opt(None, "sam: the optimizer it wraps: sgd | adam | adamw (default sgd)", choices=['sgd', 'adam', 'adamw'])
+    rho: Optional[float] = opt(None, "sam: neighbourhood radius (default 0.05)", gt=0)
+    adaptive: Optional[bool] = opt(None, "sam: ASAM, the radius scaled per weight by |w| (default false)")
+
+    def applicable(self) -> dict:
+        "The optimizer-specific keys that apply to this config, with their defaults."
+        if self.name != 'sam': return OPTIMIZER_KEYS[self.name]
+        return {**OPTIMIZER_KEYS[self.base or 'sgd'], **OPTIMIZER_KEYS['sam']}
 
     def validate(self, prefix=''):
+        keys = self.applicable()
+        for k in {k for d in OPTIMIZER_KEYS.values() for k in d} - set(keys) - {'lr'}:
+            if getattr(self, k) is not None:
+                users = [n for n, d in OPTIMIZER_KEYS.items() if k in d]
+                what = f"sam over {self.base or 'sgd'}" if self.name == 'sam' else self.name
+                raise ConfigError(prefix + k, f"does not apply to {what}; it is a key of {' and '.join(users)}")
+        for k, default in keys.items():
+            if getattr(self, k) is None: setattr(self, k, default)
         if self.nesterov and self.momentum == 0:
             raise ConfigError(prefix + 'nesterov', "Nesterov momentum needs momentum > 0; set optimizer.nesterov=false or a momentum")
+        if self.betas is not None and len(self.betas) != 2:
+            raise ConfigError(prefix + 'betas', f"must be [beta1, beta2], got {self.betas}")
 
 # %% ../nbs/00_config.ipynb #5dcf4603
 @dataclass
@@ -250,24 +292,39 @@ class Config:
         "Plain dict, ready for YAML, JSON or a logger."
         return dataclasses.asdict(self)
 
-# %% ../nbs/00_config.ipynb #11107037
+# %% ../nbs/00_config.ipynb #2e9dfb95
+class YAMLLoader(yaml.SafeLoader):
+    "yaml.SafeLoader that also reads `1e-3` and `5E4` as floats (YAML 1.2 style)."
+
+YAMLLoader.add_implicit_resolver('tag:yaml.org,2002:float', re.compile(r'''^(?:
+     [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$''', re.X), list('-+0123456789.'))
+
+def parse_yaml(text: str):
+    "Parse YAML text with `YAMLLoader`."
+    return yaml.load(text, Loader=YAMLLoader)
+
+# %% ../nbs/00_config.ipynb #c809a0e3
 def load_yaml(path) -> dict:
     "Read a YAML config file into a dict; a missing file or bad YAML is a `ConfigError`."
     path = Path(path)
     if not path.is_file(): raise ConfigError('--config', f"file not found: {path}")
-    try: d = yaml.safe_load(path.read_text())
+    try: d = parse_yaml(path.read_text())
     except yaml.YAMLError as e: raise ConfigError('--config', f"{path} is not valid YAML: {' '.join(str(e).split())}") from None
     if d is None: return {}
     if not isinstance(d, dict): raise ConfigError('--config', f"{path} must hold a mapping of keys to values")
     return d
 
-# %% ../nbs/00_config.ipynb #2e9dfb95
+# %% ../nbs/00_config.ipynb #c02299bb
 def parse_override(s: str) -> tuple[list[str], Any]:
     "Split `a.b=value` into (['a', 'b'], value parsed as YAML)."
     key, eq, val = s.partition('=')
     if not eq or not key or any(not k for k in key.split('.')):
         raise ConfigError(key or s, f"override {s!r} must look like key.sub=value, e.g. optimizer.lr=0.1")
-    try: v = yaml.safe_load(val)
+    try: v = parse_yaml(val)
     except yaml.YAMLError: raise ConfigError(key, f"cannot parse value {val!r} as YAML") from None
     return key.split('.'), v
 
@@ -284,7 +341,7 @@ def apply_overrides(d: dict, overrides) -> dict:
         node[keys[-1]] = v
     return d
 
-# %% ../nbs/00_config.ipynb #c809a0e3
+# %% ../nbs/00_config.ipynb #f49dba62
 def load_config(path=None, overrides=()) -> Config:
     "A checked `Config` from YAML file `path` (defaults if None) and dotted `overrides`."
     d = load_yaml(path) if path is not None else {}
@@ -294,7 +351,7 @@ def save_config(cfg: Config, path):
     "Write the resolved `cfg` as YAML."
     Path(path).write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
-# %% ../nbs/00_config.ipynb #f49dba62
+# %% ../nbs/00_config.ipynb #c818c650
 def config_reference(cls=Config, prefix='') -> list[tuple[str, Any, str]]:
     "Rows of (dotted key, default, doc) for every option of `cls`."
     rows, default = [], cls()
@@ -309,7 +366,7 @@ def config_reference_md() -> str:
     return '\n'.join(['| key | default | meaning |', '|---|---|---|']
                      + [f"| `{k}` | `{fmt(v)}` | {doc.replace('|', chr(92) + '|')} |" for k, v, doc in config_reference()])
 
-# %% ../nbs/00_config.ipynb #7718821c
+# %% ../nbs/00_config.ipynb #348f8c36
 def refresh_readme(path='README.md'):
     "Replace the configuration table between the README's config-reference markers."
     p = Path(path)
@@ -318,6 +375,6 @@ def refresh_readme(path='README.md'):
     end = text.index('\n<!-- /config-reference -->')
     p.write_text(text[:start] + config_reference_md() + text[end:])
 
-# %% ../nbs/00_config.ipynb #53bd1cf1
+# %% ../nbs/00_config.ipynb #3b2d07de
 #| eval: false
 if __name__ == '__main__': refresh_readme()

@@ -15,7 +15,7 @@ from .augment import Augment
 from .data import load_splits
 from .loader import DeviceLoader
 from .models import create_model, count_params
-from .optim import create_optimizer
+from .optim import SAM, bn_stats_frozen, create_optimizer
 from .schedule import create_scheduler
 from .callbacks import (Callback, Checkpoints, Curves, EpochPrinter, MetricsFile, atomic_write_text,
                             peak_memory_mb, reset_peak_memory, to_json)
@@ -53,6 +53,24 @@ class Learner:
     def callback(self, event: str):
         for cb in self.cbs: getattr(cb, event)(self)
 
+    def eval_step(self, xb, yb):
+        out = self.model(xb)
+        return out, self.loss_func(out, yb)
+
+    def train_step(self, xb, yb):
+        "Forward, backward, optimizer step; SAM takes a second forward/backward at the perturbed weights."
+        out, loss = self.eval_step(xb, yb)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if isinstance(self.opt, SAM):
+            self.opt.first_step()
+            self.opt.zero_grad(set_to_none=True)
+            with bn_stats_frozen(self.model):        # BatchNorm statistics come from the first pass only
+                self.loss_func(self.model(xb), yb).backward()
+            self.opt.second_step()
+        else: self.opt.step()
+        return out, loss
+
     def one_epoch(self, train: bool) -> tuple[float, float, float]:
         "One pass over the training or validation data; returns (mean loss, accuracy, peak memory in MB)."
         dl = self.train_dl if train else self.val_dl
@@ -65,12 +83,7 @@ class Learner:
                    disable=None if self.progress else True)
         with torch.set_grad_enabled(train):
             for xb, yb in bar:
-                out = self.model(xb)
-                loss = self.loss_func(out, yb)
-                if train:
-                    self.opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    self.opt.step()
+                out, loss = self.train_step(xb, yb) if train else self.eval_step(xb, yb)
                 loss_sum += loss.detach() * len(yb)
                 correct += (out.argmax(1) == yb).sum()
                 n += len(yb)

@@ -32,7 +32,13 @@ class DeviceLoader:
         self.std = torch.tensor(std, device=self.device).view(1, -1, 1, 1)
         self.generator = torch.Generator().manual_seed(seed)    # on the CPU: the same order on every device
 
-    def __len__(self): return -(-len(self.x) // self.batch_size)
+    def batch_starts(self) -> list[int]:
+        "Where each batch starts; a last batch of one image joins the one before (BatchNorm cannot train on one)."
+        starts = list(range(0, len(self.x), self.batch_size))
+        if len(starts) > 1 and len(self.x) - starts[-1] == 1: starts.pop()
+        return starts
+
+    def __len__(self): return len(self.batch_starts())
 
     def gather(self, idx):
         "uint8 images `idx` on the training device."
@@ -41,10 +47,10 @@ class DeviceLoader:
         return (xb.pin_memory() if self.device.type == 'cuda' else xb).to(self.device, non_blocking=True)
 
     def __iter__(self):
-        n, bs = len(self.x), self.batch_size
+        n, starts = len(self.x), self.batch_starts()
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        for i in range(0, n, bs):
-            idx = order[i:i + bs]
+        for i, end in zip(starts, starts[1:] + [n]):
+            idx = order[i:end]
             xb = self.gather(idx)
             xb = self.augment(xb) if self.augment is not None else xb.float().div_(255)
             xb = ((xb - self.mean) / self.std).contiguous(memory_format=self.memory_format)

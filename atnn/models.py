@@ -4,13 +4,16 @@
 
 # %% ../nbs/03_models.ipynb #87e5a2cb
 from __future__ import annotations
+import difflib
+from pathlib import Path
 from typing import Callable
 import torch
 from torch import nn
-from .config import ModelConfig
+from .config import ConfigError, ModelConfig
 
 # %% auto #0
-__all__ = ['models', 'register_model', 'create_model', 'count_params', 'MLP']
+__all__ = ['models', 'register_model', 'is_model', 'close_model_names', 'create_model', 'count_params', 'MLP',
+           'create_timm_model', 'use_small_stem']
 
 # %% ../nbs/03_models.ipynb #9c4b5ee8
 models: dict[str, Callable] = {}
@@ -22,9 +25,21 @@ def register_model(name: str):
         return factory
     return deco
 
+def is_model(name: str) -> bool:
+    "Is `name` an atnn model or a timm architecture?"
+    import timm
+    return name in models or timm.is_model(name)
+
+def close_model_names(name: str, n=5) -> list[str]:
+    "Registered or timm model names closest to `name`."
+    import timm
+    return difflib.get_close_matches(name, [*models, *timm.list_models()], n=n, cutoff=0.6)
+
 def create_model(cfg: ModelConfig, in_chans: int, num_classes: int, img_size: int) -> nn.Module:
     "The model `cfg` names, for images of `in_chans` x `img_size` x `img_size` and `num_classes` classes."
-    return models[cfg.name](cfg, in_chans, num_classes, img_size)
+    if cfg.name in models: return models[cfg.name](cfg, in_chans, num_classes, img_size)
+    model = create_timm_model(cfg.name, cfg.pretrained, in_chans, num_classes)
+    return use_small_stem(model) if cfg.small_stem else model
 
 def count_params(model: nn.Module) -> int:
     "Number of trainable parameters."
@@ -37,7 +52,35 @@ class MLP(nn.Sequential):
         layers, widths = [nn.Flatten()], [n_in, *hidden]
         for a, b in zip(widths[:-1], widths[1:]): layers += [nn.Linear(a, b), nn.ReLU(inplace=True), nn.Dropout(dropout)]
         super().__init__(*layers, nn.Linear(widths[-1], num_classes))
+        # timm-style names of the input layer and the head (Muon hands them to its AdamW fallback)
+        self.pretrained_cfg = dict(first_conv='1', classifier=str(len(self) - 1))
 
 @register_model('mlp')
 def _mlp(cfg: ModelConfig, in_chans, num_classes, img_size):
     return MLP(in_chans * img_size * img_size, cfg.hidden, num_classes, cfg.dropout)
+
+# %% ../nbs/03_models.ipynb #9219c088
+def create_timm_model(name: str, pretrained, in_chans: int, num_classes: int) -> nn.Module:
+    "timm's `name` for `in_chans` and `num_classes`; `pretrained` is False, True (hub) or a weights file path."
+    import timm
+    if not isinstance(pretrained, str):
+        return timm.create_model(name, pretrained=bool(pretrained), in_chans=in_chans, num_classes=num_classes)
+    try:
+        return timm.create_model(name, pretrained=True, in_chans=in_chans, num_classes=num_classes,
+                                 pretrained_cfg_overlay=dict(file=str(Path(pretrained).resolve())))
+    except (RuntimeError, KeyError, ValueError, OSError) as e:
+        msg = ' '.join(str(e).split())
+        raise ConfigError('model.pretrained', f"the weights in {pretrained} do not fit {name}: {msg[:300]}") from None
+
+# %% ../nbs/03_models.ipynb #f9a2c87b
+def use_small_stem(model: nn.Module) -> nn.Module:
+    "Give a timm ResNet/ResNeSt a 3x3 stride-1 first conv and no max-pool."
+    if not (hasattr(model, 'conv1') and hasattr(model, 'maxpool')):
+        raise ConfigError('model.small_stem', f"applies to resnet and resnest models, not {type(model).__name__}")
+    first = model.conv1[0] if isinstance(model.conv1, nn.Sequential) else model.conv1
+    small = nn.Conv2d(first.in_channels, first.out_channels, 3, stride=1, padding=1, bias=first.bias is not None)
+    if first.kernel_size == (3, 3): small.weight.data.copy_(first.weight.data)
+    if isinstance(model.conv1, nn.Sequential): model.conv1[0] = small
+    else: model.conv1 = small
+    model.maxpool = nn.Identity()
+    return model

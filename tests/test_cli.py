@@ -78,6 +78,12 @@ BAD_CONFIGS = [  # (overrides, the key the one-line error must name)
     (['data.subset=40', 'data.val_split=0.5'], 'data.subset'),
     (['data.subset=100000'], 'data.subset'),
     (['model.name=vgg'], 'model.name'),
+    (['model.name=resnet81'], 'model.name'),
+    (['optimizer.name=adam', 'optimizer.momentum=0.9'], 'optimizer.momentum'),
+    (['optimizer.rho=0.1'], 'optimizer.rho'),
+    (['optimizer.name=sam', 'optimizer.base=sam'], 'optimizer.base'),
+    (['model.small_stem=true'], 'model.small_stem'),
+    (['model.name=resnet18', 'model.pretrained=missing.pth'], 'model.pretrained'),
     (['model.hidden=[32, -1]'], 'model.hidden'),
     (['model.pretrained=true'], 'model.pretrained'),
     (['scheduler.name=cosine_wrong'], 'scheduler.name'),
@@ -109,7 +115,8 @@ def test_bad_config_in_subprocess_has_no_traceback(workdir):
     (workdir/'bad.yaml').write_text('optimizer:\n  lr: 0.1\n  momentun: 0.9\n')
     r = run_cli('--config', 'bad.yaml', cwd=workdir)
     assert r.returncode == 2
-    assert r.stderr == "error: optimizer.momentun: unknown key (did you mean 'momentum'?); allowed: name, lr, weight_decay, momentum, nesterov\n"
+    assert r.stderr.startswith("error: optimizer.momentun: unknown key (did you mean 'momentum'?); allowed: name, lr, ")
+    assert r.stderr.count('\n') == 1
     assert not (workdir/'runs').exists()
 
 
