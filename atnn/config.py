@@ -194,7 +194,7 @@ OPTIMIZER_KEYS = {
     'sgd':   dict(lr=0.05, momentum=0.9, nesterov=True),
     'adam':  dict(lr=1e-3, betas=[0.9, 0.999], eps=1e-8),
     'adamw': dict(lr=1e-3, betas=[0.9, 0.999], eps=1e-8),
-    'muon':  dict(lr=0.02, momentum=0.95, nesterov=True, ns_steps=5, fallback_lr=1e-3),
+    'muon':  dict(lr=0.002, momentum=0.95, nesterov=True, ns_steps=5, fallback_lr=1e-3),
     'sam':   dict(base='sgd', rho=0.05, adaptive=False),
 }
 
@@ -202,7 +202,7 @@ OPTIMIZER_KEYS = {
 class OptimizerConfig:
     "The optimizer and its hyperparameters; keys left out (null) take the chosen optimizer's defaults."
     name: str = opt('sgd', "sgd | adam | adamw | muon | sam", choices=list(OPTIMIZER_KEYS))
-    lr: Optional[float] = opt(None, "learning rate; null = the optimizer's default (sgd 0.05, adam/adamw 0.001, muon 0.02)", gt=0)
+    lr: Optional[float] = opt(None, "learning rate; null = the optimizer's default (sgd 0.05, adam/adamw 0.001, muon 0.002)", gt=0)
     weight_decay: float = opt(5e-4, "weight decay (decoupled for adamw and muon, L2 for sgd and adam)", ge=0)
     no_wd_norm_bias: bool = opt(False, "exempt norm and bias parameters (all 1-D) from weight decay")
     momentum: Optional[float] = opt(None, "sgd (0.9), muon (0.95): momentum", ge=0, lt=1)

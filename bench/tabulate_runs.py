@@ -1,0 +1,22 @@
+"""A markdown table of finished runs: `python bench/tabulate_runs.py RUN_DIR [RUN_DIR ...]`."""
+import json, sys
+from pathlib import Path
+import yaml
+
+
+def row(run: Path) -> str:
+    cfg = yaml.safe_load((run/'config.yaml').read_text())
+    summary = json.loads((run/'summary.json').read_text())
+    metrics = [json.loads(l) for l in (run/'metrics.jsonl').read_text().splitlines()]
+    o, m = cfg['optimizer'], cfg['model']
+    what = o['name'] + (f" over {o['base']} (rho {o['rho']})" if o['name'] == 'sam' else '')
+    keys = {k: o[k] for k in ('lr', 'momentum', 'betas', 'fallback_lr') if o.get(k) is not None}
+    sec = sum(x['epoch_seconds'] for x in metrics) / len(metrics)
+    return (f"| {run.name} | {m['name']}{' small stem' if m.get('small_stem') else ''} | {what} "
+            f"| {', '.join(f'{k} {v}' for k, v in keys.items())} | {summary['epochs_run']} "
+            f"| {summary['final_val_acc']:.2%} | {summary['best_val_acc']:.2%} | {sec:.1f} |")
+
+
+print('| run | model | optimizer | settings | epochs | final val acc | best val acc | s/epoch |')
+print('|---|---|---|---|---|---|---|---|')
+for d in sys.argv[1:]: print(row(Path(d)))
