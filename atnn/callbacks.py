@@ -9,16 +9,19 @@ from pathlib import Path
 import torch
 from matplotlib.figure import Figure
 from .data import atomic_torch_save, atomic_write
+from .config import EarlyStoppingConfig, TTAConfig
+from .tta import tta_accuracy
 
 # %% auto #0
 __all__ = ['Callback', 'reset_peak_memory', 'peak_memory_mb', 'atomic_write_text', 'to_json', 'EpochPrinter', 'MetricsFile',
-           'Checkpoints', 'plot_curves', 'Curves']
+           'Checkpoints', 'EarlyStopping', 'TTAEval', 'plot_curves', 'Curves']
 
 # %% ../nbs/07_callbacks.ipynb #a2c494bb
 class Callback:
     "Base class: override the events you need; lower `order` runs first."
     order = 0
     def before_fit(self, learn): pass
+    def before_epoch(self, learn): pass
     def after_epoch(self, learn): pass
     def after_fit(self, learn): pass
 
@@ -47,15 +50,19 @@ def to_json(obj) -> str:
 # %% ../nbs/07_callbacks.ipynb #a83fd65b
 class EpochPrinter(Callback):
     "Print one line per epoch."
+    order = 12
     def __init__(self, print_fn=print): self.print_fn = print_fn
     def after_epoch(self, learn):
         m = learn.metrics
         self.print_fn(f"epoch {m['epoch']:>3}/{learn.epochs}  lr {m['lr']:.3g}  bs {m['batch_size']}  "
                       f"train loss {m['train_loss']:.4f} acc {m['train_acc']:.4f}  "
-                      f"val loss {m['val_loss']:.4f} acc {m['val_acc']:.4f}  {m['epoch_seconds']:.1f}s")
+                      f"val loss {m['val_loss']:.4f} acc {m['val_acc']:.4f}"
+                      + (f" tta {m['tta_val_acc']:.4f}" if m.get('tta_val_acc') is not None else '')
+                      + f"  {m['epoch_seconds']:.1f}s")
 
 class MetricsFile(Callback):
     "Append each epoch's metrics as one JSON line to `metrics.jsonl`."
+    order = 12
     def __init__(self, run_dir): self.path = Path(run_dir)/'metrics.jsonl'
     def after_epoch(self, learn):
         with open(self.path, 'a') as f:
@@ -79,15 +86,59 @@ class Checkpoints(Callback):
             self.best = value
             atomic_torch_save(state, self.dir/'best.pt')
 
-# %% ../nbs/07_callbacks.ipynb #8d46d876
+# %% ../nbs/07_callbacks.ipynb #0bc041a4
+class EarlyStopping(Callback):
+    "Stop when `cfg.monitor` has not improved by more than `cfg.min_delta` for `cfg.patience` epochs."
+    order = 5
+    def __init__(self, cfg: EarlyStoppingConfig):
+        self.cfg, self.best, self.best_epoch, self.wait, self.stopped_epoch, self.best_state = cfg, None, 0, 0, None, None
+    def improved(self, value) -> bool:
+        if self.best is None: return True
+        if self.cfg.monitor == 'val_loss': return value < self.best - self.cfg.min_delta
+        return value > self.best + self.cfg.min_delta
+    def after_epoch(self, learn):
+        value = learn.metrics[self.cfg.monitor]
+        if self.improved(value):
+            self.best, self.best_epoch, self.wait = value, learn.epoch, 0
+            if self.cfg.restore_best: self.best_state = {k: v.detach().clone() for k, v in learn.model.state_dict().items()}
+        else:
+            self.wait += 1
+            if self.wait >= self.cfg.patience: learn.stop, self.stopped_epoch = True, learn.epoch
+    def after_fit(self, learn):
+        learn.results.update(stopped_early=self.stopped_epoch is not None, stopped_epoch=self.stopped_epoch)
+        if self.cfg.restore_best and self.best_state is not None:
+            learn.model.load_state_dict(self.best_state)
+            learn.results['restored_epoch'] = self.best_epoch
+    def state_dict(self): return dict(best=self.best, best_epoch=self.best_epoch, wait=self.wait)
+    def load_state_dict(self, s): self.best, self.best_epoch, self.wait = s['best'], s['best_epoch'], s['wait']
+
+# %% ../nbs/07_callbacks.ipynb #806bc760
+class TTAEval(Callback):
+    "Validation accuracy with 18-view TTA: at the end, and after every epoch if `cfg.every_epoch`."
+    order = 8    # after EarlyStopping (which may restore the best weights), before checkpoints and files
+    def __init__(self, cfg: TTAConfig): self.cfg = cfg
+    def after_epoch(self, learn):
+        if self.cfg.every_epoch: learn.metrics['tta_val_acc'] = tta_accuracy(learn.model, learn.val_dl, self.cfg)
+    def after_fit(self, learn):
+        learn.results['tta_val_acc'] = tta_accuracy(learn.model, learn.val_dl, self.cfg)
+
+# %% ../nbs/07_callbacks.ipynb #ee838e2d
 def plot_curves(history: list[dict]) -> Figure:
-    "Loss and accuracy, train and validation, against epoch."
-    fig = Figure(figsize=(10, 3.8), layout='constrained')
+    "Loss and accuracy (train and validation), learning rate and batch size, against epoch."
+    fig = Figure(figsize=(13, 3.4), layout='constrained')
     epochs = [m['epoch'] for m in history]
-    for ax, what in zip(fig.subplots(1, 2), ('loss', 'acc')):
+    axes = fig.subplots(1, 4)
+    for ax, what in zip(axes, ('loss', 'acc')):
         for split in ('train', 'val'): ax.plot(epochs, [m[f'{split}_{what}'] for m in history], 'o-', ms=3, label=split)
+        if what == 'acc' and any(m.get('tta_val_acc') is not None for m in history):
+            ax.plot(epochs, [m.get('tta_val_acc') for m in history], 'o-', ms=3, label='val (TTA)')
         ax.set(xlabel='epoch', ylabel='accuracy' if what == 'acc' else 'loss', title=what)
-        ax.grid(alpha=0.3); ax.legend()
+        ax.legend()
+    axes[2].plot(epochs, [m['lr'] for m in history], 'o-', ms=3, color='C2')
+    axes[2].set(xlabel='epoch', title='learning rate', yscale='log')
+    axes[3].step(epochs, [m['batch_size'] for m in history], where='post', color='C3')
+    axes[3].set(xlabel='epoch', title='batch size')
+    for ax in axes: ax.grid(alpha=0.3)
     return fig
 
 class Curves(Callback):

@@ -11,9 +11,10 @@ from typing import Any, Optional, Union
 import yaml
 
 # %% auto #0
-__all__ = ['OPTIMIZER_KEYS', 'ConfigError', 'opt', 'section', 'AugmentConfig', 'DataConfig', 'ModelConfig', 'OptimizerConfig',
-           'SchedulerConfig', 'TrainConfig', 'Config', 'YAMLLoader', 'parse_yaml', 'load_yaml', 'parse_override',
-           'apply_overrides', 'load_config', 'save_config', 'config_reference', 'config_reference_md', 'refresh_readme']
+__all__ = ['OPTIMIZER_KEYS', 'SCHEDULER_KEYS', 'ConfigError', 'opt', 'section', 'AugmentConfig', 'DataConfig', 'ModelConfig',
+           'OptimizerConfig', 'SchedulerConfig', 'BatchSizeScheduleConfig', 'EarlyStoppingConfig', 'TrainConfig',
+           'TTAConfig', 'Config', 'YAMLLoader', 'parse_yaml', 'load_yaml', 'parse_override', 'apply_overrides',
+           'load_config', 'save_config', 'config_reference', 'config_reference_md', 'refresh_readme']
 
 # %% ../nbs/00_config.ipynb #14aa6f92
 class ConfigError(ValueError):
@@ -93,6 +94,12 @@ def _fields(cls) -> dict[str, _Opt]:
     hints = typing.get_type_hints(cls)
     return {f.name: _Opt(hints[f.name], f.metadata) for f in fields(cls)}
 
+def _section_type(tp):
+    "The dataclass of a section annotation (`Section` or `Optional[Section]`), else None."
+    if is_dataclass(tp): return tp
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    return args[0] if typing.get_origin(tp) in (Union, types.UnionType) and len(args) == 1 and is_dataclass(args[0]) else None
+
 def _from_dict(cls, d, prefix=''):
     "Build dataclass `cls` from dict `d`, checking every key and value."
     if d is None: d = {}
@@ -102,13 +109,26 @@ def _from_dict(cls, d, prefix=''):
         key = prefix + str(k)
         if k not in fs:
             raise ConfigError(key, "unknown key" + _did_you_mean(k, fs) + f"; allowed: {', '.join(fs)}")
-        o = fs[k]
-        kwargs[k] = _from_dict(o.type, v, key + '.') if is_dataclass(o.type) else _check_value(key, v, o)
+        o, sec = fs[k], _section_type(fs[k].type)
+        if sec is None: kwargs[k] = _check_value(key, v, o)
+        elif v is None and sec is not o.type: kwargs[k] = None            # an optional section switched off
+        else: kwargs[k] = _from_dict(sec, v, key + '.')
     for k, o in fs.items():   # sections left out are built (and validated) from their defaults
-        if is_dataclass(o.type) and k not in kwargs: kwargs[k] = _from_dict(o.type, {}, f"{prefix}{k}.")
+        if _section_type(o.type) and k not in kwargs: kwargs[k] = _from_dict(_section_type(o.type), {}, f"{prefix}{k}.")
     obj = cls(**kwargs)
     if hasattr(obj, 'validate'): obj.validate(prefix)
     return obj
+
+def _fill_variant_keys(obj, prefix, table: dict, chosen: list[str], what: str):
+    "Keys of `obj` that only some variants in `table` take: an error if set for another variant, else defaulted."
+    keys = {k: v for name in chosen for k, v in table[name].items()}
+    for k in sorted({k for d in table.values() for k in d} - set(keys)):
+        if getattr(obj, k) is not None:
+            users = [n for n, d in table.items() if k in d]
+            raise ConfigError(prefix + k, f"does not apply to {what}; it is a key of {' and '.join(users)} "
+                              f"(remove it, or override the whole section, e.g. {prefix.rstrip('.')}={{name: ...}})")
+    for k, default in keys.items():
+        if getattr(obj, k) is None: setattr(obj, k, default)
 
 # %% ../nbs/00_config.ipynb #62b7465c
 @dataclass
@@ -216,42 +236,86 @@ class OptimizerConfig:
     rho: Optional[float] = opt(None, "sam: neighbourhood radius (default 0.05)", gt=0)
     adaptive: Optional[bool] = opt(None, "sam: ASAM, the radius scaled per weight by |w| (default false)")
 
-    def applicable(self) -> dict:
-        "The optimizer-specific keys that apply to this config, with their defaults."
-        if self.name != 'sam': return OPTIMIZER_KEYS[self.name]
-        return {**OPTIMIZER_KEYS[self.base or 'sgd'], **OPTIMIZER_KEYS['sam']}
-
     def validate(self, prefix=''):
-        keys = self.applicable()
-        for k in {k for d in OPTIMIZER_KEYS.values() for k in d} - set(keys) - {'lr'}:
-            if getattr(self, k) is not None:
-                users = [n for n, d in OPTIMIZER_KEYS.items() if k in d]
-                what = f"sam over {self.base or 'sgd'}" if self.name == 'sam' else self.name
-                raise ConfigError(prefix + k, f"does not apply to {what}; it is a key of {' and '.join(users)}")
-        for k, default in keys.items():
-            if getattr(self, k) is None: setattr(self, k, default)
+        chosen = [self.base or 'sgd', 'sam'] if self.name == 'sam' else [self.name]
+        what = f"sam over {self.base or 'sgd'}" if self.name == 'sam' else self.name
+        _fill_variant_keys(self, prefix, OPTIMIZER_KEYS, chosen, what)
         if self.nesterov and self.momentum == 0:
             raise ConfigError(prefix + 'nesterov', "Nesterov momentum needs momentum > 0; set optimizer.nesterov=false or a momentum")
         if self.betas is not None and len(self.betas) != 2:
             raise ConfigError(prefix + 'betas', f"must be [beta1, beta2], got {self.betas}")
 
 # %% ../nbs/00_config.ipynb #5dcf4603
+SCHEDULER_KEYS = {
+    'none':    {},
+    'steplr':  dict(step_size=20, gamma=0.3),
+    'plateau': dict(patience=5, factor=0.1, min_lr=0.0),
+    'cosine':  dict(warmup_epochs=0, min_lr=0.0),
+}
+
 @dataclass
 class SchedulerConfig:
-    "How the learning rate changes from epoch to epoch."
-    name: str = opt('steplr', "none | steplr (multiply the lr by gamma every step_size epochs)", choices=['none', 'steplr'])
-    step_size: int = opt(20, "steplr: epochs between lr drops", ge=1)
-    gamma: float = opt(0.3, "steplr: factor applied at each drop", gt=0, le=1)
+    "How the learning rate changes from epoch to epoch; keys left out take the schedule's defaults."
+    name: str = opt('steplr', "none | steplr | plateau (on val_loss) | cosine (with linear warmup)", choices=list(SCHEDULER_KEYS))
+    step_size: Optional[int] = opt(None, "steplr: epochs between lr drops (default 20)", ge=1)
+    gamma: Optional[float] = opt(None, "steplr: factor applied at each drop (default 0.3)", gt=0, le=1)
+    patience: Optional[int] = opt(None, "plateau: epochs without a lower val_loss before the lr drops (default 5)", ge=0)
+    factor: Optional[float] = opt(None, "plateau: factor applied at each drop (default 0.1)", gt=0, lt=1)
+    min_lr: Optional[float] = opt(None, "plateau, cosine: the lr never goes below this (default 0)", ge=0)
+    warmup_epochs: Optional[int] = opt(None, "cosine: epochs of linear warmup before the cosine decay (default 0)", ge=0)
+
+    def validate(self, prefix=''):
+        _fill_variant_keys(self, prefix, SCHEDULER_KEYS, [self.name], self.name)
 
 # %% ../nbs/00_config.ipynb #968443f7
+@dataclass
+class BatchSizeScheduleConfig:
+    "A batch size that grows linearly over training, changed only every few epochs (see 05_schedule)."
+    policy: str = opt('none', "none (fixed train.batch_size) | linear", choices=['none', 'linear'])
+    max_batch_size: int = opt(128, "linear: the size reached at end_epoch", ge=1)
+    start_epoch: int = opt(30, "linear: the ramp starts here (this epoch still uses train.batch_size)", ge=0)
+    end_epoch: int = opt(80, "linear: the ramp reaches max_batch_size here", ge=1)
+    every: int = opt(10, "linear: the size changes only every this many epochs from start_epoch", ge=1)
+    scale_lr: bool = opt(False, "multiply the lr by new/old batch size at each change (linear scaling rule)")
+
+    def validate(self, prefix=''):
+        if self.policy == 'linear' and self.end_epoch <= self.start_epoch:
+            raise ConfigError(prefix + 'end_epoch', f"must be after start_epoch ({self.start_epoch}), got {self.end_epoch}")
+
+@dataclass
+class EarlyStoppingConfig:
+    "Stop when the monitored validation metric has not improved for `patience` epochs."
+    monitor: str = opt('val_acc', "val_acc (higher is better) | val_loss (lower is better)", choices=['val_acc', 'val_loss'])
+    patience: int = opt(10, "epochs without improvement before stopping", ge=1)
+    min_delta: float = opt(0.0, "an improvement must beat the best by more than this", ge=0)
+    restore_best: bool = opt(False, "at the end, go back to the weights of the best epoch (before TTA)")
+
+# %% ../nbs/00_config.ipynb #67045984
 @dataclass
 class TrainConfig:
     "The training loop."
     epochs: int = opt(10, "number of epochs", ge=1)
-    batch_size: int = opt(128, "training batch size", ge=1)
+    batch_size: int = opt(128, "training batch size (the first one, with a batch-size schedule)", ge=1)
+    batch_size_schedule: BatchSizeScheduleConfig = section(BatchSizeScheduleConfig, "batch size over epochs")
+    early_stopping: Optional[EarlyStoppingConfig] = section(EarlyStoppingConfig, "early stopping; null disables it")
     progress: bool = opt(True, "show a progress bar (hidden automatically when output is not a terminal or notebook)")
 
-# %% ../nbs/00_config.ipynb #c3da9e9c
+    def validate(self, prefix=''):
+        b = self.batch_size_schedule
+        if b.policy == 'linear' and b.max_batch_size < self.batch_size:
+            raise ConfigError(prefix + 'batch_size_schedule.max_batch_size',
+                              f"must be at least train.batch_size ({self.batch_size}), got {b.max_batch_size}")
+
+@dataclass
+class TTAConfig:
+    "Test-time augmentation: the original and its 8 neighbours shifted by `shift` pixels, each also flipped (18 views)."
+    enabled: bool = opt(True, "evaluate with TTA at the end of training (tta_val_acc in summary.json)")
+    shift: int = opt(2, "pixels of the 8 translations", ge=1)
+    aggregate: str = opt('probs', "average the views' softmax probabilities (probs) or logits", choices=['probs', 'logits'])
+    every_epoch: bool = opt(False, "also evaluate with TTA after every epoch (tta_val_acc in metrics.jsonl)")
+    max_batch: int = opt(8192, "at most this many images (views x batch) per forward pass", ge=1)
+
+# %% ../nbs/00_config.ipynb #46e4c796
 @dataclass
 class Config:
     "A whole atnn run."
@@ -264,6 +328,7 @@ class Config:
     optimizer: OptimizerConfig = section(OptimizerConfig, "optimizer")
     scheduler: SchedulerConfig = section(SchedulerConfig, "learning-rate schedule")
     train: TrainConfig = section(TrainConfig, "training loop")
+    tta: TTAConfig = section(TTAConfig, "test-time augmentation")
 
     def validate(self, prefix=''):
         if not re.fullmatch(r'auto|cpu|mps|cuda(:\d+)?', self.device):
@@ -271,6 +336,10 @@ class Config:
         if not re.fullmatch(r'[\w.-]+', self.name) or self.name in ('.', '..'):
             raise ConfigError('name', f"must be a folder name (letters, digits, '_', '-', '.'), got {self.name!r}")
         self._check_subset()
+        from atnn.data import datasets
+        size = self.data.img_size or datasets[self.data.dataset].native_size
+        if self.tta.enabled and size is not None and self.tta.shift >= size:
+            raise ConfigError('tta.shift', f"must be smaller than the {size}-pixel images, got {self.tta.shift}")
 
     def _check_subset(self):
         d, bs = self.data, self.train.batch_size
@@ -292,7 +361,7 @@ class Config:
         "Plain dict, ready for YAML, JSON or a logger."
         return dataclasses.asdict(self)
 
-# %% ../nbs/00_config.ipynb #2e9dfb95
+# %% ../nbs/00_config.ipynb #e43a8083
 class YAMLLoader(yaml.SafeLoader):
     "yaml.SafeLoader that also reads `1e-3` and `5E4` as floats (YAML 1.2 style)."
 
@@ -307,7 +376,7 @@ def parse_yaml(text: str):
     "Parse YAML text with `YAMLLoader`."
     return yaml.load(text, Loader=YAMLLoader)
 
-# %% ../nbs/00_config.ipynb #c809a0e3
+# %% ../nbs/00_config.ipynb #c02299bb
 def load_yaml(path) -> dict:
     "Read a YAML config file into a dict; a missing file or bad YAML is a `ConfigError`."
     path = Path(path)
@@ -318,7 +387,7 @@ def load_yaml(path) -> dict:
     if not isinstance(d, dict): raise ConfigError('--config', f"{path} must hold a mapping of keys to values")
     return d
 
-# %% ../nbs/00_config.ipynb #c02299bb
+# %% ../nbs/00_config.ipynb #ea68853d
 def parse_override(s: str) -> tuple[list[str], Any]:
     "Split `a.b=value` into (['a', 'b'], value parsed as YAML)."
     key, eq, val = s.partition('=')
@@ -341,7 +410,7 @@ def apply_overrides(d: dict, overrides) -> dict:
         node[keys[-1]] = v
     return d
 
-# %% ../nbs/00_config.ipynb #f49dba62
+# %% ../nbs/00_config.ipynb #91edd892
 def load_config(path=None, overrides=()) -> Config:
     "A checked `Config` from YAML file `path` (defaults if None) and dotted `overrides`."
     d = load_yaml(path) if path is not None else {}
@@ -351,12 +420,12 @@ def save_config(cfg: Config, path):
     "Write the resolved `cfg` as YAML."
     Path(path).write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
-# %% ../nbs/00_config.ipynb #c818c650
+# %% ../nbs/00_config.ipynb #7718821c
 def config_reference(cls=Config, prefix='') -> list[tuple[str, Any, str]]:
     "Rows of (dotted key, default, doc) for every option of `cls`."
     rows, default = [], cls()
     for name, o in _fields(cls).items():
-        if is_dataclass(o.type): rows += config_reference(o.type, f"{prefix}{name}.")
+        if _section_type(o.type): rows += config_reference(_section_type(o.type), f"{prefix}{name}.")
         else: rows.append((prefix + name, getattr(default, name), o.meta['doc']))
     return rows
 
@@ -366,7 +435,7 @@ def config_reference_md() -> str:
     return '\n'.join(['| key | default | meaning |', '|---|---|---|']
                      + [f"| `{k}` | `{fmt(v)}` | {doc.replace('|', chr(92) + '|')} |" for k, v, doc in config_reference()])
 
-# %% ../nbs/00_config.ipynb #348f8c36
+# %% ../nbs/00_config.ipynb #3b2d07de
 def refresh_readme(path='README.md'):
     "Replace the configuration table between the README's config-reference markers."
     p = Path(path)
@@ -375,6 +444,6 @@ def refresh_readme(path='README.md'):
     end = text.index('\n<!-- /config-reference -->')
     p.write_text(text[:start] + config_reference_md() + text[end:])
 
-# %% ../nbs/00_config.ipynb #3b2d07de
+# %% ../nbs/00_config.ipynb #160dbb55
 #| eval: false
 if __name__ == '__main__': refresh_readme()

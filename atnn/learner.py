@@ -16,9 +16,9 @@ from .data import load_splits
 from .loader import DeviceLoader
 from .models import create_model, count_params
 from .optim import SAM, bn_stats_frozen, create_optimizer
-from .schedule import create_scheduler
-from .callbacks import (Callback, Checkpoints, Curves, EpochPrinter, MetricsFile, atomic_write_text,
-                            peak_memory_mb, reset_peak_memory, to_json)
+from .schedule import BatchSizeScheduler, create_scheduler, step_scheduler
+from .callbacks import (Callback, Checkpoints, Curves, EarlyStopping, EpochPrinter, MetricsFile, TTAEval,
+                            atomic_write_text, peak_memory_mb, reset_peak_memory, to_json)
 
 # %% auto #0
 __all__ = ['resolve_device', 'seed_everything', 'Learner', 'make_run_dir', 'summarize', 'make_augment', 'build_learner', 'train']
@@ -48,7 +48,7 @@ class Learner:
         self.model, self.train_dl, self.val_dl, self.opt, self.sched = model, train_dl, val_dl, opt, sched
         self.loss_func, self.device, self.progress = loss_func, torch.device(device), progress
         self.cbs = sorted(cbs, key=lambda cb: cb.order)
-        self.history, self.stop, self.epoch, self.epochs = [], False, 0, 0
+        self.history, self.stop, self.epoch, self.epochs, self.results = [], False, 0, 0, {}
 
     def callback(self, event: str):
         for cb in self.cbs: getattr(cb, event)(self)
@@ -94,10 +94,11 @@ class Learner:
         self.epochs, self.stop = epochs, False
         self.callback('before_fit')
         for self.epoch in range(self.epoch + 1, epochs + 1):
+            self.callback('before_epoch')                     # e.g. the batch-size schedule sets this epoch's size
             t0, lr = time.perf_counter(), self.opt.param_groups[0]['lr']
             train_loss, train_acc, train_mem = self.one_epoch(train=True)
             val_loss, val_acc, val_mem = self.one_epoch(train=False)
-            if self.sched is not None: self.sched.step()
+            step_scheduler(self.sched, val_loss)
             self.metrics = dict(epoch=self.epoch, lr=lr, batch_size=self.train_dl.batch_size,
                                 train_loss=train_loss, train_acc=train_acc, val_loss=val_loss, val_acc=val_acc,
                                 epoch_seconds=time.perf_counter() - t0, train_mem_mb=train_mem, val_mem_mb=val_mem)
@@ -112,6 +113,7 @@ class Learner:
         return dict(model=self.model.state_dict(), optimizer=self.opt.state_dict(),
                     scheduler=self.sched.state_dict() if self.sched is not None else None,
                     epoch=self.epoch, history=self.history,
+                    callbacks={type(cb).__name__: cb.state_dict() for cb in self.cbs if hasattr(cb, 'state_dict')},
                     rng=dict(torch=torch.get_rng_state(), loader=self.train_dl.generator.get_state()))
 
 # %% ../nbs/08_learner.ipynb #fbde0ace
@@ -127,12 +129,14 @@ def make_run_dir(output_dir, name: str) -> Path:
     raise RuntimeError(f"no free run folder name for {name} in {out}")
 
 # %% ../nbs/08_learner.ipynb #c8572872
-def summarize(history: list[dict], total_seconds: float, stopped_early: bool = False, **extra) -> dict:
-    "The `summary.json` fields computed from the metrics of every epoch."
+def summarize(history: list[dict], results: dict, total_seconds: float, **extra) -> dict:
+    "The `summary.json` fields, from the metrics of every epoch and the callbacks' end-of-run `results`."
     best = max(history, key=lambda m: m['val_acc'])
+    final = history[results['restored_epoch'] - 1] if results.get('restored_epoch') else history[-1]
     return dict(best_val_acc=best['val_acc'], best_epoch=best['epoch'], epochs_run=len(history),
-                stopped_early=stopped_early, final_val_acc=history[-1]['val_acc'],
-                final_val_loss=history[-1]['val_loss'], tta_val_acc=None, total_seconds=total_seconds, **extra)
+                stopped_early=results.get('stopped_early', False), stopped_epoch=results.get('stopped_epoch'),
+                final_val_acc=final['val_acc'], final_val_loss=final['val_loss'], tta_val_acc=results.get('tta_val_acc'),
+                restored_epoch=results.get('restored_epoch'), total_seconds=total_seconds, **extra)
 
 def make_augment(a, info, seed, device, print_fn=print) -> Augment | None:
     "The training augmentation config section `a` asks for (None if all off); notes what a grayscale dataset skips."
@@ -151,8 +155,12 @@ def build_learner(cfg: Config, cbs=()) -> Learner:
     val_dl = DeviceLoader(s.val_x, s.val_y, cfg.data.val_batch_size, s.info.mean, s.info.std, device=device)
     model = create_model(cfg.model, s.info.channels, s.info.num_classes, s.train_x.shape[-1]).to(device)
     opt = create_optimizer(cfg.optimizer, model)
-    return Learner(model, train_dl, val_dl, opt, create_scheduler(cfg.scheduler, opt), cbs=cbs,
-                   device=device, progress=cfg.train.progress)
+    t = cfg.train
+    cbs = [*cbs, BatchSizeScheduler(t.batch_size, t.batch_size_schedule)]
+    if t.early_stopping is not None: cbs.append(EarlyStopping(t.early_stopping))
+    if cfg.tta.enabled: cbs.append(TTAEval(cfg.tta))
+    return Learner(model, train_dl, val_dl, opt, create_scheduler(cfg.scheduler, opt, t.epochs), cbs=cbs,
+                   device=device, progress=t.progress)
 
 def train(cfg: Config, print_fn=print) -> dict:
     "Train as `cfg` says, writing a new run folder; returns the summary (also in `summary.json`)."
@@ -162,9 +170,12 @@ def train(cfg: Config, print_fn=print) -> dict:
     print_fn(f"run folder: {run_dir}  device: {learn.device}  model: {cfg.model.name} "
              f"({count_params(learn.model):,} parameters)  train/val images: {len(learn.train_dl.x)}/{len(learn.val_dl.x)}")
     save_config(cfg, run_dir/'config.yaml')
-    learn.cbs = sorted([*learn.cbs, EpochPrinter(print_fn), MetricsFile(run_dir),
-                        Checkpoints(run_dir, extra=dict(config=cfg.to_dict())), Curves(run_dir)], key=lambda cb: cb.order)
+    monitor = cfg.train.early_stopping.monitor if cfg.train.early_stopping else 'val_acc'
+    learn.cbs = sorted([*learn.cbs, EpochPrinter(print_fn), MetricsFile(run_dir), Curves(run_dir),
+                        Checkpoints(run_dir, monitor=monitor, extra=dict(config=cfg.to_dict()))], key=lambda cb: cb.order)
     learn.fit(cfg.train.epochs)
-    summary = summarize(learn.history, time.perf_counter() - t0, run_dir=str(run_dir), device=str(learn.device))
+    summary = summarize(learn.history, learn.results, time.perf_counter() - t0, run_dir=str(run_dir), device=str(learn.device))
+    if summary['tta_val_acc'] is not None:
+        print_fn(f"val acc {summary['final_val_acc']:.4f}, with 18-view TTA {summary['tta_val_acc']:.4f}")
     atomic_write_text(run_dir/'summary.json', json.dumps(summary, indent=2) + '\n')
     return summary

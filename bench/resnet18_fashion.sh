@@ -9,7 +9,7 @@ root=${1:-/usr/share/datasets/fashion-mnist}
 out=runs/bench-r18
 run() { python train.py --config configs/fashion_mnist_resnet18.yaml data.root="$root" data.subset=10000 \
           output_dir=$out train.progress=false "$@"; }
-sgd_keys='optimizer.momentum=null optimizer.nesterov=null'    # let each optimizer take its own defaults
+sgd_keys="optimizer.momentum=null optimizer.nesterov=null"    # let each optimizer take its own defaults
 run name=sgd        optimizer.name=sgd
 run name=adam       optimizer.name=adam  optimizer.lr=null $sgd_keys
 run name=adamw      optimizer.name=adamw optimizer.lr=null $sgd_keys
