@@ -313,7 +313,8 @@ class TTAConfig:
     shift: int = opt(2, "pixels of the 8 translations", ge=1)
     aggregate: str = opt('probs', "average the views' softmax probabilities (probs) or logits", choices=['probs', 'logits'])
     every_epoch: bool = opt(False, "also evaluate with TTA after every epoch (tta_val_acc in metrics.jsonl)")
-    max_batch: int = opt(8192, "at most this many images (views x batch) per forward pass", ge=1)
+    max_batch: Optional[int] = opt(None, "at most this many images (views x batch) per forward pass; null = 8192 on "
+                                         "a GPU, 1024 on the CPU (where larger batches run slower)", ge=1)
 
 # %% ../nbs/00_config.ipynb #46e4c796
 @dataclass

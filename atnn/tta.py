@@ -31,11 +31,12 @@ def tta_views(x: torch.Tensor, shift: int, fill) -> list[torch.Tensor]:
 def tta_predict(model, x: torch.Tensor, cfg: TTAConfig, fill) -> tuple[torch.Tensor, int]:
     "Aggregated class scores of batch `x` over the 18 views, and the number of forward passes it took."
     views, B = tta_views(x, cfg.shift, fill), len(x)
-    per_pass = max(1, cfg.max_batch // B)                 # whole views per forward pass
+    cap = cfg.max_batch or (1024 if x.device.type == 'cpu' else 8192)
+    per_pass = max(1, cap // B)                           # whole views per forward pass
     scores, passes = None, 0
     for i in range(0, len(views), per_pass):
         group = torch.cat(views[i:i + per_pass])
-        outs = [model(group[j:j + cfg.max_batch]).float() for j in range(0, len(group), cfg.max_batch)]
+        outs = [model(group[j:j + cap]).float() for j in range(0, len(group), cap)]
         passes += len(outs)
         out = torch.cat(outs)
         out = out.softmax(-1) if cfg.aggregate == 'probs' else out
