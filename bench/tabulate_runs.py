@@ -12,11 +12,13 @@ def row(run: Path) -> str:
     what = o['name'] + (f" over {o['base']} (rho {o['rho']})" if o['name'] == 'sam' else '')
     keys = {k: o[k] for k in ('lr', 'momentum', 'betas', 'fallback_lr') if o.get(k) is not None}
     sec = sum(x['epoch_seconds'] for x in metrics) / len(metrics)
+    aug = [k for k in ('hflip', 'random_crop', 'color_jitter', 'random_erasing') if cfg['data']['augment'][k]]
+    tta = f"{summary['tta_val_acc']:.2%}" if summary.get('tta_val_acc') is not None else '-'
     return (f"| {run.name} | {m['name']}{' small stem' if m.get('small_stem') else ''} | {what} "
             f"| {', '.join(f'{k} {v}' for k, v in keys.items())} | {summary['epochs_run']} "
-            f"| {summary['final_val_acc']:.2%} | {summary['best_val_acc']:.2%} | {sec:.1f} |")
+            f"| {', '.join(aug) or 'none'} | {summary['final_val_acc']:.2%} | {tta} | {sec:.1f} |")
 
 
-print('| run | model | optimizer | settings | epochs | final val acc | best val acc | s/epoch |')
-print('|---|---|---|---|---|---|---|---|')
+print('| run | model | optimizer | settings | epochs | augmentation | final val acc | with TTA | s/epoch |')
+print('|---|---|---|---|---|---|---|---|---|')
 for d in sys.argv[1:]: print(row(Path(d)))
