@@ -13,8 +13,8 @@ from .config import EarlyStoppingConfig, TTAConfig
 from .tta import tta_accuracy
 
 # %% auto #0
-__all__ = ['Callback', 'reset_peak_memory', 'peak_memory_mb', 'atomic_write_text', 'to_json', 'EpochPrinter', 'MetricsFile',
-           'Checkpoints', 'EarlyStopping', 'TTAEval', 'plot_curves', 'Curves']
+__all__ = ['Callback', 'reset_peak_memory', 'host_peak_rss_mb', 'peak_memory_mb', 'atomic_write_text', 'to_json', 'EpochPrinter',
+           'MetricsFile', 'Checkpoints', 'EarlyStopping', 'TTAEval', 'plot_curves', 'Curves']
 
 # %% ../nbs/07_callbacks.ipynb #a2c494bb
 class Callback:
@@ -30,12 +30,16 @@ def reset_peak_memory(device: torch.device):
     "Start a new peak-memory measurement on `device` (CUDA only; elsewhere nothing to reset)."
     if device.type == 'cuda': torch.cuda.reset_peak_memory_stats(device)
 
+def host_peak_rss_mb() -> float:
+    "Peak resident memory of this process since it started, in MB."
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss   # KB on Linux, bytes on macOS
+    return rss / 2**20 if sys.platform == 'darwin' else rss / 2**10
+
 def peak_memory_mb(device: torch.device) -> float:
     "Peak memory in MB since the last `reset_peak_memory` (see above for what each device reports)."
     if device.type == 'cuda': return torch.cuda.max_memory_allocated(device) / 2**20
     if device.type == 'mps': return torch.mps.driver_allocated_memory() / 2**20
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss   # KB on Linux, bytes on macOS
-    return rss / 2**20 if sys.platform == 'darwin' else rss / 2**10
+    return host_peak_rss_mb()
 
 # %% ../nbs/07_callbacks.ipynb #a507eae1
 def atomic_write_text(path, text: str):
@@ -70,7 +74,7 @@ class MetricsFile(Callback):
             f.flush(); os.fsync(f.fileno())
 
 class Checkpoints(Callback):
-    "Save `checkpoints/last.pt` every epoch and `best.pt` when `monitor` improves; `extra` goes into both."
+    "Save `checkpoints/last.pt` every epoch (and before the first) and `best.pt` when `monitor` improves."
     order = 10
     def __init__(self, run_dir, monitor='val_acc', extra=None):
         self.dir, self.monitor, self.extra = Path(run_dir)/'checkpoints', monitor, extra or {}
@@ -78,13 +82,16 @@ class Checkpoints(Callback):
     def improved(self, value) -> bool:
         if self.best is None: return True
         return value < self.best if self.monitor.endswith('loss') else value > self.best
+    def before_fit(self, learn):
+        if learn.epoch == 0: atomic_torch_save({**learn.state_dict(), **self.extra}, self.dir/'last.pt')  # resumable from the start
     def after_epoch(self, learn):
-        state = {**learn.state_dict(), **self.extra}
+        improved = self.improved(learn.metrics[self.monitor])
+        if improved: self.best = learn.metrics[self.monitor]
+        state = {**learn.state_dict(), **self.extra}       # after updating `best`: it is part of the state
         atomic_torch_save(state, self.dir/'last.pt')
-        value = learn.metrics[self.monitor]
-        if self.improved(value):
-            self.best = value
-            atomic_torch_save(state, self.dir/'best.pt')
+        if improved: atomic_torch_save(state, self.dir/'best.pt')
+    def state_dict(self): return dict(best=self.best)
+    def load_state_dict(self, s): self.best = s['best']
 
 # %% ../nbs/07_callbacks.ipynb #0bc041a4
 class EarlyStopping(Callback):

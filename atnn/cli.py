@@ -38,7 +38,7 @@ def _error(msg: str, status: int) -> int:
 
 def main(argv=None) -> int:
     "Run the command line with `argv` (default `sys.argv[1:]`); returns the exit status."
-    from atnn.learner import train     # heavy imports only once the arguments are fine
+    from atnn.learner import TrainingError, train
     try:
         args = make_parser().parse_args(argv)
         path = args.config or DEFAULT_CONFIG
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
             return 0
         summary = train(cfg)
     except ConfigError as e: return _error(_one_line(e), 2)
-    except DataError as e: return _error(_one_line(e), 1)
+    except (DataError, TrainingError) as e: return _error(_one_line(e), 1)
     except KeyboardInterrupt: return _error("interrupted", 130)
     except Exception as e:
         traceback.print_exc()

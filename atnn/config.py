@@ -13,8 +13,8 @@ import yaml
 # %% auto #0
 __all__ = ['OPTIMIZER_KEYS', 'SCHEDULER_KEYS', 'ConfigError', 'opt', 'section', 'AugmentConfig', 'DataConfig', 'ModelConfig',
            'OptimizerConfig', 'SchedulerConfig', 'BatchSizeScheduleConfig', 'EarlyStoppingConfig', 'TrainConfig',
-           'TTAConfig', 'Config', 'YAMLLoader', 'parse_yaml', 'load_yaml', 'parse_override', 'apply_overrides',
-           'load_config', 'save_config', 'config_reference', 'config_reference_md', 'refresh_readme']
+           'TTAConfig', 'WandbConfig', 'Config', 'YAMLLoader', 'parse_yaml', 'load_yaml', 'parse_override',
+           'apply_overrides', 'load_config', 'save_config', 'config_reference', 'config_reference_md', 'refresh_readme']
 
 # %% ../nbs/00_config.ipynb #14aa6f92
 class ConfigError(ValueError):
@@ -316,7 +316,17 @@ class TTAConfig:
     max_batch: Optional[int] = opt(None, "at most this many images (views x batch) per forward pass; null = 8192 on "
                                          "a GPU, 1024 on the CPU (where larger batches run slower)", ge=1)
 
-# %% ../nbs/00_config.ipynb #46e4c796
+# %% ../nbs/00_config.ipynb #c3da9e9c
+@dataclass
+class WandbConfig:
+    "Weights & Biases tracking (see 07a_tracking); the run folder is written either way."
+    enabled: bool = opt(False, "log to Weights & Biases")
+    project: str = opt('atnn', "W&B project")
+    entity: Optional[str] = opt(None, "W&B entity (user or team); null = your default")
+    mode: str = opt('online', "online | offline (no account needed; `wandb sync` uploads later)", choices=['online', 'offline'])
+    tags: list[str] = opt([], "tags of the W&B run")
+
+# %% ../nbs/00_config.ipynb #afb11356
 @dataclass
 class Config:
     "A whole atnn run."
@@ -324,12 +334,14 @@ class Config:
     seed: int = opt(0, "seed for weights, shuffling, augmentation and the hold-out split", ge=0)
     device: str = opt('auto', "auto | cpu | cuda | cuda:N | mps (auto picks cuda, then mps, then cpu)")
     output_dir: str = opt('runs', "where run folders are created")
+    resume: Optional[str] = opt(None, "null, or an earlier run folder: continue it from its last checkpoint")
     data: DataConfig = section(DataConfig, "dataset and validation batches")
     model: ModelConfig = section(ModelConfig, "network")
     optimizer: OptimizerConfig = section(OptimizerConfig, "optimizer")
     scheduler: SchedulerConfig = section(SchedulerConfig, "learning-rate schedule")
     train: TrainConfig = section(TrainConfig, "training loop")
     tta: TTAConfig = section(TTAConfig, "test-time augmentation")
+    wandb: WandbConfig = section(WandbConfig, "Weights & Biases tracking")
 
     def validate(self, prefix=''):
         if not re.fullmatch(r'auto|cpu|mps|cuda(:\d+)?', self.device):
@@ -362,7 +374,7 @@ class Config:
         "Plain dict, ready for YAML, JSON or a logger."
         return dataclasses.asdict(self)
 
-# %% ../nbs/00_config.ipynb #e43a8083
+# %% ../nbs/00_config.ipynb #c809a0e3
 class YAMLLoader(yaml.SafeLoader):
     "yaml.SafeLoader that also reads `1e-3` and `5E4` as floats (YAML 1.2 style)."
 
@@ -377,7 +389,7 @@ def parse_yaml(text: str):
     "Parse YAML text with `YAMLLoader`."
     return yaml.load(text, Loader=YAMLLoader)
 
-# %% ../nbs/00_config.ipynb #c02299bb
+# %% ../nbs/00_config.ipynb #ea68853d
 def load_yaml(path) -> dict:
     "Read a YAML config file into a dict; a missing file or bad YAML is a `ConfigError`."
     path = Path(path)
@@ -388,7 +400,7 @@ def load_yaml(path) -> dict:
     if not isinstance(d, dict): raise ConfigError('--config', f"{path} must hold a mapping of keys to values")
     return d
 
-# %% ../nbs/00_config.ipynb #ea68853d
+# %% ../nbs/00_config.ipynb #f49dba62
 def parse_override(s: str) -> tuple[list[str], Any]:
     "Split `a.b=value` into (['a', 'b'], value parsed as YAML)."
     key, eq, val = s.partition('=')
@@ -411,7 +423,7 @@ def apply_overrides(d: dict, overrides) -> dict:
         node[keys[-1]] = v
     return d
 
-# %% ../nbs/00_config.ipynb #91edd892
+# %% ../nbs/00_config.ipynb #791387bd
 def load_config(path=None, overrides=()) -> Config:
     "A checked `Config` from YAML file `path` (defaults if None) and dotted `overrides`."
     d = load_yaml(path) if path is not None else {}
@@ -421,7 +433,7 @@ def save_config(cfg: Config, path):
     "Write the resolved `cfg` as YAML."
     Path(path).write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
-# %% ../nbs/00_config.ipynb #7718821c
+# %% ../nbs/00_config.ipynb #53bd1cf1
 def config_reference(cls=Config, prefix='') -> list[tuple[str, Any, str]]:
     "Rows of (dotted key, default, doc) for every option of `cls`."
     rows, default = [], cls()
@@ -436,7 +448,7 @@ def config_reference_md() -> str:
     return '\n'.join(['| key | default | meaning |', '|---|---|---|']
                      + [f"| `{k}` | `{fmt(v)}` | {doc.replace('|', chr(92) + '|')} |" for k, v, doc in config_reference()])
 
-# %% ../nbs/00_config.ipynb #3b2d07de
+# %% ../nbs/00_config.ipynb #160dbb55
 def refresh_readme(path='README.md'):
     "Replace the configuration table between the README's config-reference markers."
     p = Path(path)
@@ -445,6 +457,6 @@ def refresh_readme(path='README.md'):
     end = text.index('\n<!-- /config-reference -->')
     p.write_text(text[:start] + config_reference_md() + text[end:])
 
-# %% ../nbs/00_config.ipynb #160dbb55
+# %% ../nbs/00_config.ipynb #c53296ae
 #| eval: false
 if __name__ == '__main__': refresh_readme()

@@ -10,18 +10,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .config import Config, ConfigError, save_config
+from .config import Config, ConfigError, load_yaml, save_config
 from .augment import Augment
 from .data import load_splits
 from .loader import DeviceLoader
 from .models import create_model, count_params
 from .optim import SAM, bn_stats_frozen, create_optimizer
 from .schedule import BatchSizeScheduler, create_scheduler, step_scheduler
+from .tracking import WandbLogger
 from .callbacks import (Callback, Checkpoints, Curves, EarlyStopping, EpochPrinter, MetricsFile, TTAEval,
-                            atomic_write_text, peak_memory_mb, reset_peak_memory, to_json)
+                            atomic_write_text, host_peak_rss_mb, peak_memory_mb, reset_peak_memory, to_json)
 
 # %% auto #0
-__all__ = ['resolve_device', 'seed_everything', 'Learner', 'make_run_dir', 'summarize', 'make_augment', 'build_learner', 'train']
+__all__ = ['resolve_device', 'seed_everything', 'TrainingError', 'Learner', 'make_run_dir', 'summarize', 'make_augment',
+           'build_learner', 'check_resumable', 'flatten', 'train']
 
 # %% ../nbs/08_learner.ipynb #0d25a106
 def resolve_device(name: str = 'auto') -> torch.device:
@@ -39,6 +41,9 @@ def resolve_device(name: str = 'auto') -> torch.device:
 def seed_everything(seed: int):
     "Seed Python, NumPy and PyTorch (all devices)."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+
+class TrainingError(RuntimeError):
+    "Training cannot go on (e.g. the loss became NaN); the message says where and what to try."
 
 # %% ../nbs/08_learner.ipynb #e160be65
 class Learner:
@@ -78,15 +83,22 @@ class Learner:
         reset_peak_memory(self.device)
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
+        bad_step = torch.full((), -1, device=self.device)          # first step with a non-finite loss, found without a sync
         n = 0
         bar = tqdm(dl, desc=f"epoch {self.epoch} {'train' if train else 'val'}", leave=False,
                    disable=None if self.progress else True)
         with torch.set_grad_enabled(train):
-            for xb, yb in bar:
+            for step, (xb, yb) in enumerate(bar, 1):
                 out, loss = self.train_step(xb, yb) if train else self.eval_step(xb, yb)
-                loss_sum += loss.detach() * len(yb)
+                loss = loss.detach()
+                if train: bad_step = torch.where((bad_step < 0) & ~torch.isfinite(loss), step, bad_step)
+                loss_sum += loss * len(yb)
                 correct += (out.argmax(1) == yb).sum()
                 n += len(yb)
+        if train and bad_step.item() >= 0:
+            raise TrainingError(f"the training loss became NaN or infinite at epoch {self.epoch}, step {bad_step.item()} "
+                                f"of {len(dl)}; the last good checkpoint is that of epoch {self.epoch - 1}. Try a lower "
+                                "learning rate, or precision fp32")
         return (loss_sum / n).item(), correct.item() / n, peak_memory_mb(self.device)
 
     def fit(self, epochs: int) -> list[dict]:
@@ -99,9 +111,11 @@ class Learner:
             train_loss, train_acc, train_mem = self.one_epoch(train=True)
             val_loss, val_acc, val_mem = self.one_epoch(train=False)
             step_scheduler(self.sched, val_loss)
+            seconds = time.perf_counter() - t0
             self.metrics = dict(epoch=self.epoch, lr=lr, batch_size=self.train_dl.batch_size,
                                 train_loss=train_loss, train_acc=train_acc, val_loss=val_loss, val_acc=val_acc,
-                                epoch_seconds=time.perf_counter() - t0, train_mem_mb=train_mem, val_mem_mb=val_mem)
+                                epoch_seconds=seconds, images_per_second=len(self.train_dl.y) / seconds,
+                                train_mem_mb=train_mem, val_mem_mb=val_mem, host_peak_rss_mb=host_peak_rss_mb())
             self.history.append(self.metrics)
             self.callback('after_epoch')
             if self.stop: break
@@ -109,12 +123,38 @@ class Learner:
         return self.history
 
     def state_dict(self) -> dict:
-        "Everything a checkpoint holds: weights, optimizer and schedule state, epoch, history, RNG states."
+        "Everything a checkpoint holds: weights, optimizer and schedule state, epoch, history, callbacks, RNG states."
         return dict(model=self.model.state_dict(), optimizer=self.opt.state_dict(),
                     scheduler=self.sched.state_dict() if self.sched is not None else None,
                     epoch=self.epoch, history=self.history,
                     callbacks={type(cb).__name__: cb.state_dict() for cb in self.cbs if hasattr(cb, 'state_dict')},
-                    rng=dict(torch=torch.get_rng_state(), loader=self.train_dl.generator.get_state()))
+                    rng=self.rng_state())
+
+    def load_state_dict(self, state: dict):
+        "Continue from a `state_dict()`: the next `fit` starts at the epoch after the saved one."
+        self.model.load_state_dict(state['model'])
+        self.opt.load_state_dict(state['optimizer'])
+        if self.sched is not None: self.sched.load_state_dict(state['scheduler'])
+        self.epoch, self.history = state['epoch'], list(state['history'])
+        for cb in self.cbs:
+            if type(cb).__name__ in state['callbacks']: cb.load_state_dict(state['callbacks'][type(cb).__name__])
+        self.set_rng_state(state['rng'])
+
+    def rng_state(self) -> dict:
+        "Every random generator the run draws from, in a form `torch.load(weights_only=True)` accepts."
+        npy = np.random.get_state()
+        aug = getattr(self.train_dl, 'augment', None)
+        return dict(python=random.getstate(), numpy=(npy[0], torch.from_numpy(npy[1].copy()), *npy[2:]),
+                    torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                    loader=self.train_dl.generator.get_state(), augment=aug.g.get_state() if aug is not None else None)
+
+    def set_rng_state(self, s: dict):
+        random.setstate(s['python'])
+        np.random.set_state((s['numpy'][0], s['numpy'][1].numpy(), *s['numpy'][2:]))
+        torch.set_rng_state(s['torch'])
+        if s['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
+        self.train_dl.generator.set_state(s['loader'])
+        if s['augment'] is not None: self.train_dl.augment.g.set_state(s['augment'])
 
 # %% ../nbs/08_learner.ipynb #fbde0ace
 def make_run_dir(output_dir, name: str) -> Path:
@@ -158,24 +198,67 @@ def build_learner(cfg: Config, cbs=()) -> Learner:
     t = cfg.train
     cbs = [*cbs, BatchSizeScheduler(t.batch_size, t.batch_size_schedule)]
     if t.early_stopping is not None: cbs.append(EarlyStopping(t.early_stopping))
-    if cfg.tta.enabled: cbs.append(TTAEval(cfg.tta))
+    if cfg.tta.enabled:
+        cbs.append(TTAEval(cfg.tta))
+        if not (cfg.data.augment.hflip and cfg.data.augment.random_crop):
+            print("note: TTA averages flipped and shifted views, but training does not flip and crop "
+                  "(data.augment.hflip, random_crop); TTA may then lower accuracy (tta.enabled=false turns it off)")
     return Learner(model, train_dl, val_dl, opt, create_scheduler(cfg.scheduler, opt, t.epochs), cbs=cbs,
                    device=device, progress=t.progress)
 
+def check_resumable(cfg: Config) -> tuple[Path, dict]:
+    "The run folder and last checkpoint that `cfg.resume` names, after checking they fit `cfg`."
+    run_dir = Path(cfg.resume)
+    ckpt = run_dir/'checkpoints'/'last.pt'
+    if not (run_dir/'config.yaml').is_file() or not ckpt.is_file():
+        raise ConfigError('resume', f"{run_dir} is not an atnn run folder (expected config.yaml and checkpoints/last.pt)")
+    saved, now = flatten(load_yaml(run_dir/'config.yaml')), flatten(cfg.to_dict())
+    differ = sorted(k for k in saved.keys() | now.keys() if k not in ('resume', 'train.epochs') and saved.get(k) != now.get(k))
+    if differ:
+        raise ConfigError('resume', f"the config differs from the run's in {', '.join(differ)} (only train.epochs may "
+                          f"change when resuming); e.g. {differ[0]}: run has {saved.get(differ[0])!r}, now {now.get(differ[0])!r}")
+    try: state = torch.load(ckpt, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise ConfigError('resume', f"{ckpt} is not a readable checkpoint ({' '.join(str(e).split())[:200]})") from None
+    missing = {'model', 'optimizer', 'scheduler', 'epoch', 'history', 'callbacks', 'rng'} - set(state)
+    if missing: raise ConfigError('resume', f"{ckpt} is not an atnn checkpoint (no {', '.join(sorted(missing))})")
+    return run_dir, state
+
+def flatten(d: dict, prefix='') -> dict:
+    "{'a': {'b': 1}} -> {'a.b': 1}"
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict): out.update(flatten(v, f"{prefix}{k}."))
+        else: out[f"{prefix}{k}"] = v
+    return out
+
 def train(cfg: Config, print_fn=print) -> dict:
-    "Train as `cfg` says, writing a new run folder; returns the summary (also in `summary.json`)."
+    "Train as `cfg` says, in a new run folder (or continuing `cfg.resume`); returns the summary (also in `summary.json`)."
     t0 = time.perf_counter()
+    resumed = check_resumable(cfg) if cfg.resume else None
     learn = build_learner(cfg)
-    run_dir = make_run_dir(cfg.output_dir, cfg.name)
+    run_dir = resumed[0] if resumed else make_run_dir(cfg.output_dir, cfg.name)
     print_fn(f"run folder: {run_dir}  device: {learn.device}  model: {cfg.model.name} "
              f"({count_params(learn.model):,} parameters)  train/val images: {len(learn.train_dl.x)}/{len(learn.val_dl.x)}")
     save_config(cfg, run_dir/'config.yaml')
     monitor = cfg.train.early_stopping.monitor if cfg.train.early_stopping else 'val_acc'
-    learn.cbs = sorted([*learn.cbs, EpochPrinter(print_fn), MetricsFile(run_dir), Curves(run_dir),
-                        Checkpoints(run_dir, monitor=monitor, extra=dict(config=cfg.to_dict()))], key=lambda cb: cb.order)
-    learn.fit(cfg.train.epochs)
+    cbs = [EpochPrinter(print_fn), MetricsFile(run_dir), Curves(run_dir),
+           Checkpoints(run_dir, monitor=monitor, extra=dict(config=cfg.to_dict()))]
+    if cfg.wandb.enabled: cbs.append(WandbLogger(cfg.wandb, run_dir, cfg.to_dict(), run_dir.name, print_fn))
+    learn.cbs = sorted([*learn.cbs, *cbs], key=lambda cb: cb.order)
+    if resumed:
+        learn.load_state_dict(resumed[1])
+        atomic_write_text(run_dir/'metrics.jsonl', ''.join(to_json(m) + '\n' for m in learn.history))  # no lost or doubled epochs
+        print_fn(f"resuming after epoch {learn.epoch} of {cfg.train.epochs}")
+    try: learn.fit(cfg.train.epochs)
+    except KeyboardInterrupt:
+        print_fn(f"interrupted during epoch {learn.epoch}: {run_dir}/checkpoints/last.pt holds epoch {learn.epoch - 1}; "
+                 f"continue with resume={run_dir}")
+        raise
     summary = summarize(learn.history, learn.results, time.perf_counter() - t0, run_dir=str(run_dir), device=str(learn.device))
     if summary['tta_val_acc'] is not None:
         print_fn(f"val acc {summary['final_val_acc']:.4f}, with 18-view TTA {summary['tta_val_acc']:.4f}")
     atomic_write_text(run_dir/'summary.json', json.dumps(summary, indent=2) + '\n')
+    for cb in learn.cbs:
+        if isinstance(cb, WandbLogger): cb.log_summary(summary)
     return summary

@@ -31,3 +31,32 @@ def tree(folder) -> dict:
     "Every file under `folder` with its size and modification time, to check that nothing changed."
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
             for p in sorted(Path(folder).rglob('*')) if p.is_file()}
+
+
+TIMING_KEYS = ('epoch_seconds', 'images_per_second', 'train_mem_mb', 'val_mem_mb', 'host_peak_rss_mb')
+
+
+def timeless(metrics: list[dict]) -> list[dict]:
+    "Epoch metrics without the fields that measure time or memory (they differ between identical runs)."
+    return [{k: v for k, v in m.items() if k not in TIMING_KEYS} for m in metrics]
+
+
+def read_metrics(run_dir) -> list[dict]:
+    import json
+    return [json.loads(l) for l in (Path(run_dir)/'metrics.jsonl').read_text().splitlines()]
+
+
+def read_wandb_records(path) -> list:
+    "The protobuf records of an offline W&B run file (`run-<id>.wandb`: a LevelDB-style log of 32 KiB blocks)."
+    import struct
+    from wandb.proto import wandb_internal_pb2 as pb
+    data, block, pos, chunks, records = Path(path).read_bytes(), 32768, 7, b'', []
+    assert data[:4] == b':W&B', f"{path} is not a W&B run file"
+    while pos + 7 <= len(data):
+        if block - pos % block < 7: pos += block - pos % block; continue      # block trailer padding
+        _, length, kind = struct.unpack('<IHB', data[pos:pos + 7])
+        if kind == 0: pos += block - pos % block; continue
+        chunks += data[pos + 7:pos + 7 + length]; pos += 7 + length
+        if kind in (1, 4):                                                        # FULL or LAST
+            r = pb.Record(); r.ParseFromString(chunks); records.append(r); chunks = b''
+    return records

@@ -1,0 +1,157 @@
+"Tracking and recovery: W&B offline, exact resume after kills and Ctrl-C, NaN losses, bad checkpoints."
+import json, os, random, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+import torch
+import yaml
+from atnn.cli import main
+from atnn.data import make_fake_mnist
+from conftest import REPO, read_metrics, read_wandb_records, run_cli, timeless
+
+SLOW = dict(data=dict(dataset='mnist', root='data', download=False, cache_dir='cache', val_batch_size=200,
+                      augment=dict(hflip=False, random_crop=True, random_erasing=True)),
+            model=dict(name='mlp', hidden=[256, 128], dropout=0.3), optimizer=dict(lr=0.05),
+            scheduler=dict(name='steplr', step_size=2, gamma=0.5), train=dict(epochs=6, batch_size=16, progress=False),
+            tta=dict(enabled=True, shift=2), output_dir='runs')
+
+
+@pytest.fixture
+def slowdir(workdir):
+    "A config with enough steps per epoch (3000 images, batch 16) to be killed at any moment."
+    make_fake_mnist(workdir/'data', 'MNIST', n_train=3000, n_test=400)
+    (workdir/'slow.yaml').write_text(yaml.safe_dump(SLOW))
+    return workdir
+
+
+def test_wandb_offline_logs_every_key(workdir):
+    assert main(['--config', 'quick.yaml', 'name=wb', 'wandb.enabled=true', 'wandb.mode=offline', 'wandb.tags=[test]']) == 0
+    run = workdir/'runs'/'wb'
+    files = list(run.glob('wandb/offline-run-*/run-*.wandb'))
+    assert len(files) == 1
+    records = read_wandb_records(files[0])
+    items = lambda its: {i.key or '.'.join(i.nested_key): json.loads(i.value_json) for i in its}
+    history = [items(r.history.item) for r in records if r.HasField('history')]
+    epochs = [h for h in history if 'val_acc' in h]
+    assert [h['epoch'] for h in epochs] == [1, 2]
+    for key in ('train_loss', 'val_loss', 'train_acc', 'val_acc', 'lr', 'batch_size', 'epoch_seconds',
+                'images_per_second', 'train_mem_mb', 'val_mem_mb', 'host_peak_rss_mb'):
+        assert all(key in h for h in epochs), key
+    assert [h['val_acc'] for h in epochs] == [m['val_acc'] for m in read_metrics(run)]
+    summary = {k: v for r in records if r.HasField('summary') for k, v in items(r.summary.update).items()}
+    assert summary['tta_val_acc'] == json.loads((run/'summary.json').read_text())['tta_val_acc']
+    assert summary['curves']['_type'] == 'image-file'
+    run_rec = next(r.run for r in records if r.HasField('run'))
+    config = items(run_rec.config.update)
+    assert config['optimizer']['lr'] == 0.05 and config['name'] == 'wb' and config['data']['dataset'] == 'mnist'
+    assert run_rec.display_name == 'wb' and list(run_rec.tags) == ['test']
+
+
+def test_wandb_that_cannot_start_does_not_stop_training(workdir, capsys, monkeypatch):
+    monkeypatch.delenv('WANDB_API_KEY', raising=False)
+    monkeypatch.setenv('WANDB_CONFIG_DIR', str(workdir))          # no stored login
+    monkeypatch.setenv('WANDB_MODE', 'online')
+    assert main(['--config', 'quick.yaml', 'name=nowb', 'wandb.enabled=true', 'train.epochs=1']) == 0
+    out = capsys.readouterr().out
+    assert out.count('warning: Weights & Biases could not start') == 1
+    assert (workdir/'runs'/'nowb'/'summary.json').is_file()
+
+
+def test_resume_equals_uninterrupted_run(slowdir):
+    assert main(['--config', 'slow.yaml', 'name=full', 'train.epochs=4']) == 0
+    assert main(['--config', 'slow.yaml', 'name=part', 'train.epochs=2']) == 0
+    assert main(['--config', 'slow.yaml', 'name=part', 'train.epochs=4', 'resume=runs/part']) == 0
+    full, part = read_metrics(slowdir/'runs'/'full'), read_metrics(slowdir/'runs'/'part')
+    assert [m['epoch'] for m in part] == [1, 2, 3, 4]
+    assert timeless(part) == timeless(full)
+    a = torch.load(slowdir/'runs'/'full'/'checkpoints'/'last.pt', weights_only=True)['model']
+    b = torch.load(slowdir/'runs'/'part'/'checkpoints'/'last.pt', weights_only=True)['model']
+    assert all(torch.equal(a[k], b[k]) for k in a), "bit-identical weights on CPU"
+    sa = json.loads((slowdir/'runs'/'full'/'summary.json').read_text())
+    sb = json.loads((slowdir/'runs'/'part'/'summary.json').read_text())
+    assert (sa['final_val_acc'], sa['tta_val_acc'], sa['best_epoch']) == (sb['final_val_acc'], sb['tta_val_acc'], sb['best_epoch'])
+
+
+def _kill_and_resume(workdir, name, kill_after: list[float], sig=signal.SIGKILL):
+    "Start the run, kill it with `sig` after each delay in `kill_after` (resuming after each), then let it finish."
+    args = ['--config', 'slow.yaml', f'name={name}']
+    for i, delay in enumerate([*kill_after, None]):
+        extra = [f'resume=runs/{name}'] if i and (workdir/'runs'/name/'checkpoints'/'last.pt').exists() else []
+        p = subprocess.Popen([sys.executable, str(REPO/'train.py'), *args, *extra], cwd=workdir,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if delay is None:
+            out, err = p.communicate(timeout=600)
+            assert p.returncode == 0, err
+            return
+        time.sleep(delay)
+        p.send_signal(sig)
+        p.communicate(timeout=120)
+
+
+def test_sigkill_at_several_moments_then_resume_is_identical(slowdir):
+    assert main(['--config', 'slow.yaml', 'name=ref']) == 0
+    rng = random.Random(0)
+    _kill_and_resume(slowdir, 'killed', [rng.uniform(2.5, 7.0) for _ in range(3)])
+    assert timeless(read_metrics(slowdir/'runs'/'killed')) == timeless(read_metrics(slowdir/'runs'/'ref'))
+    assert torch.load(slowdir/'runs'/'killed'/'checkpoints'/'last.pt', weights_only=True)['epoch'] == 6
+
+
+def test_leftover_temp_file_from_a_killed_write_is_harmless(slowdir):
+    assert main(['--config', 'slow.yaml', 'name=t', 'train.epochs=2']) == 0
+    ck = slowdir/'runs'/'t'/'checkpoints'
+    (ck/'last.pt.abc123.tmp').write_bytes((ck/'last.pt').read_bytes()[:5000])   # what a kill during a save leaves
+    assert main(['--config', 'slow.yaml', 'name=t', 'train.epochs=3', 'resume=runs/t']) == 0
+    assert [m['epoch'] for m in read_metrics(slowdir/'runs'/'t')] == [1, 2, 3]
+
+
+def test_sigint_exits_130_and_resumes(slowdir):
+    p = subprocess.Popen([sys.executable, str(REPO/'train.py'), '--config', 'slow.yaml', 'name=int'], cwd=slowdir,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    metrics = slowdir/'runs'/'int'/'metrics.jsonl'
+    while p.poll() is None and not (metrics.is_file() and metrics.read_text()): time.sleep(0.05)   # mid-epoch 2
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert 'continue with resume=runs/int' in out and err.strip().endswith('error: interrupted')
+    assert main(['--config', 'slow.yaml', 'name=int', 'resume=runs/int']) == 0
+    assert main(['--config', 'slow.yaml', 'name=ref2']) == 0
+    assert timeless(read_metrics(slowdir/'runs'/'int')) == timeless(read_metrics(slowdir/'runs'/'ref2'))
+
+
+def test_nan_loss_stops_with_epoch_and_step(workdir, capsys):
+    assert main(['--config', 'quick.yaml', 'name=nan', 'optimizer.lr=1e30']) == 1
+    err = capsys.readouterr().err
+    assert 'the training loss became NaN or infinite at epoch 1, step ' in err and err.count('\n') == 1
+    ck = torch.load(workdir/'runs'/'nan'/'checkpoints'/'last.pt', weights_only=True)
+    assert ck['epoch'] == 0 and all(torch.isfinite(v).all() for v in ck['model'].values()), "the last good checkpoint stays"
+
+
+def test_truncated_checkpoint_is_refused(workdir, capsys):
+    assert main(['--config', 'quick.yaml', 'name=tr', 'train.epochs=1']) == 0
+    last = workdir/'runs'/'tr'/'checkpoints'/'last.pt'
+    last.write_bytes(last.read_bytes()[:1000])
+    assert main(['--config', 'quick.yaml', 'name=tr', 'train.epochs=2', 'resume=runs/tr']) == 2
+    assert 'last.pt is not a readable checkpoint' in capsys.readouterr().err
+
+
+def test_foreign_checkpoint_is_refused(workdir, capsys):
+    assert main(['--config', 'quick.yaml', 'name=fo', 'train.epochs=1']) == 0
+    torch.save({'state_dict': {}}, workdir/'runs'/'fo'/'checkpoints'/'last.pt')
+    assert main(['--config', 'quick.yaml', 'name=fo', 'train.epochs=2', 'resume=runs/fo']) == 2
+    assert 'is not an atnn checkpoint' in capsys.readouterr().err
+
+
+def test_resume_with_changed_lr_is_refused(workdir, capsys):
+    assert main(['--config', 'quick.yaml', 'name=ch', 'train.epochs=1']) == 0
+    before = (workdir/'runs'/'ch'/'metrics.jsonl').read_text()
+    assert main(['--config', 'quick.yaml', 'name=ch', 'train.epochs=2', 'optimizer.lr=0.1', 'resume=runs/ch']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error: resume: the config differs from the run\'s in optimizer.lr') and err.count('\n') == 1
+    assert (workdir/'runs'/'ch'/'metrics.jsonl').read_text() == before
+
+
+def test_checkpoints_load_with_weights_only(workdir):
+    assert main(['--config', 'quick.yaml', 'name=wo', 'train.epochs=1', 'optimizer={name: sam, base: adam}']) == 0
+    for f in ('last.pt', 'best.pt'):
+        ck = torch.load(workdir/'runs'/'wo'/'checkpoints'/f, weights_only=True)
+        assert {'model', 'optimizer', 'scheduler', 'callbacks', 'rng', 'config', 'history', 'epoch'} <= set(ck)
+        assert set(ck['rng']) == {'python', 'numpy', 'torch', 'cuda', 'loader', 'augment'}
