@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import torch
 from .config import BatchSizeScheduleConfig, SchedulerConfig
+from .optim import SAM
 
 # %% auto #0
 __all__ = ['create_scheduler', 'step_scheduler', 'lrs_by_epoch', 'batch_size_at', 'batch_size_table', 'BatchSizeScheduler']
@@ -15,6 +16,7 @@ __all__ = ['create_scheduler', 'step_scheduler', 'lrs_by_epoch', 'batch_size_at'
 def create_scheduler(cfg: SchedulerConfig, opt: torch.optim.Optimizer, epochs: int):
     "The epoch-wise LR scheduler `cfg` names for a run of `epochs` epochs, or None for `none`."
     S = torch.optim.lr_scheduler
+    if isinstance(opt, SAM): opt = opt.base     # SAM's steps are its base optimizer's: schedule that one
     if cfg.name == 'none': return None
     if cfg.name == 'steplr': return S.StepLR(opt, step_size=cfg.step_size, gamma=cfg.gamma)
     if cfg.name == 'plateau': return S.ReduceLROnPlateau(opt, mode='min', factor=cfg.factor, patience=cfg.patience, min_lr=cfg.min_lr)
