@@ -40,21 +40,21 @@ class DeviceLoader:
 
     def __len__(self): return len(self.batch_starts())
 
-    def gather(self, idx):
+    def gather(self, idx, idx_on_device):
         "uint8 images `idx` on the training device."
-        if self.on_device: return self.x[idx.to(self.device)]
+        if self.on_device: return self.x[idx_on_device]
         xb = self.x[idx]
         return (xb.pin_memory() if self.device.type == 'cuda' else xb).to(self.device, non_blocking=True)
 
     def __iter__(self):
         n, starts = len(self.x), self.batch_starts()
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        order_on_device = order.to(self.device)         # one copy per epoch, not one per batch
         for i, end in zip(starts, starts[1:] + [n]):
-            idx = order[i:end]
-            xb = self.gather(idx)
+            xb = self.gather(order[i:end], order_on_device[i:end])
             xb = self.augment(xb) if self.augment is not None else xb.float().div_(255)
             xb = ((xb - self.mean) / self.std).contiguous(memory_format=self.memory_format)
-            yield xb, self.y[idx.to(self.device)]
+            yield xb, self.y[order_on_device[i:end]]
 
 # %% ../nbs/02a_loader.ipynb #175132ed
 def show_batch(dl: DeviceLoader, classes, n=16, ncols=8, title=None):
