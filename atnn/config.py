@@ -298,6 +298,10 @@ class TrainConfig:
     batch_size: int = opt(128, "training batch size (the first one, with a batch-size schedule)", ge=1)
     batch_size_schedule: BatchSizeScheduleConfig = section(BatchSizeScheduleConfig, "batch size over epochs")
     early_stopping: Optional[EarlyStoppingConfig] = section(EarlyStoppingConfig, "early stopping; null disables it")
+    precision: str = opt('fp32', "fp32 | bf16 | fp16: autocast dtype (fp16 adds a gradient scaler); a device "
+                                 "without it runs fp32 with a notice", choices=['fp32', 'bf16', 'fp16'])
+    channels_last: bool = opt(False, "channels_last memory format for models with convolutions (no-op for the MLP)")
+    compile: bool = opt(False, "torch.compile the model; compilation happens before the first epoch's clock starts")
     progress: bool = opt(True, "show a progress bar (hidden automatically when output is not a terminal or notebook)")
 
     def validate(self, prefix=''):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_learner.ipynb #ad42dc25
 from __future__ import annotations
-import json, os, random, time
+import contextlib, json, os, random, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -22,8 +22,9 @@ from .callbacks import (Callback, Checkpoints, Curves, EarlyStopping, EpochPrint
                             atomic_write_text, host_peak_rss_mb, peak_memory_mb, reset_peak_memory, to_json)
 
 # %% auto #0
-__all__ = ['resolve_device', 'seed_everything', 'TrainingError', 'Learner', 'make_run_dir', 'summarize', 'make_augment',
-           'build_learner', 'check_resumable', 'flatten', 'train']
+__all__ = ['AMP_DTYPES', 'resolve_device', 'supported_precision', 'use_fast_cuda_kernels', 'seed_everything', 'TrainingError',
+           'Learner', 'make_run_dir', 'summarize', 'make_augment', 'build_learner', 'check_resumable', 'flatten',
+           'train']
 
 # %% ../nbs/08_learner.ipynb #0d25a106
 def resolve_device(name: str = 'auto') -> torch.device:
@@ -38,6 +39,21 @@ def resolve_device(name: str = 'auto') -> torch.device:
     if dev.type == 'mps' and not has_mps: raise ConfigError('device', "mps asked for, but MPS is not available here; use auto or cpu")
     return dev
 
+def supported_precision(precision: str, device: torch.device, print_fn=print) -> str:
+    "`precision` if `device` can autocast to it, else 'fp32' with a one-line notice."
+    ok = {'fp32': True,
+          'bf16': device.type == 'cpu' or (device.type == 'cuda' and torch.cuda.is_bf16_supported()) or device.type == 'mps',
+          'fp16': device.type in ('cpu', 'cuda')}[precision]
+    if not ok: print_fn(f"note: {device} has no {precision} autocast here; training in fp32")
+    return precision if ok else 'fp32'
+
+def use_fast_cuda_kernels(device: torch.device):
+    "On CUDA: let cuDNN pick the fastest convolution algorithms and use TF32 for float32 matmuls and convolutions."
+    if device.type != 'cuda': return
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+
 def seed_everything(seed: int):
     "Seed Python, NumPy and PyTorch (all devices)."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
@@ -46,35 +62,78 @@ class TrainingError(RuntimeError):
     "Training cannot go on (e.g. the loss became NaN); the message says where and what to try."
 
 # %% ../nbs/08_learner.ipynb #e160be65
+AMP_DTYPES = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
 class Learner:
     "Trains `model` on `train_dl`, validating on `val_dl` every epoch."
     def __init__(self, model, train_dl, val_dl, opt, sched=None, loss_func=F.cross_entropy, cbs=(),
-                 device='cpu', progress=False):
+                 device='cpu', progress=False, precision='fp32', compiled=False):
         self.model, self.train_dl, self.val_dl, self.opt, self.sched = model, train_dl, val_dl, opt, sched
         self.loss_func, self.device, self.progress = loss_func, torch.device(device), progress
+        self.amp_dtype, self.compiled = AMP_DTYPES[precision], compiled
+        self.scaler = torch.amp.GradScaler(self.device.type) if precision == 'fp16' else None
         self.cbs = sorted(cbs, key=lambda cb: cb.order)
         self.history, self.stop, self.epoch, self.epochs, self.results = [], False, 0, 0, {}
 
     def callback(self, event: str):
         for cb in self.cbs: getattr(cb, event)(self)
 
+    def autocast(self):
+        "Mixed precision for the forward pass when asked for (bf16 or fp16), else nothing."
+        if self.amp_dtype is None: return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
     def eval_step(self, xb, yb):
-        out = self.model(xb)
-        return out, self.loss_func(out, yb)
+        with self.autocast(): out = self.model(xb)
+        return out, self.loss_func(out.float(), yb)
+
+    def backward(self, loss):
+        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+
+    def optimizer_step(self, opt):
+        if self.scaler is None: return opt.step()
+        self.scaler.step(opt)       # skips the step if the fp16 gradients overflowed, then lowers the scale
+        self.scaler.update()
 
     def train_step(self, xb, yb):
         "Forward, backward, optimizer step; SAM takes a second forward/backward at the perturbed weights."
         out, loss = self.eval_step(xb, yb)
         self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if isinstance(self.opt, SAM):
-            self.opt.first_step()
-            self.opt.zero_grad(set_to_none=True)
-            with bn_stats_frozen(self.model):        # BatchNorm statistics come from the first pass only
-                self.loss_func(self.model(xb), yb).backward()
-            self.opt.second_step()
-        else: self.opt.step()
+        self.backward(loss)
+        if not isinstance(self.opt, SAM):
+            self.optimizer_step(self.opt)
+            return out, loss
+        if self.scaler is not None and not self.unscale_for_sam(): return out, loss
+        self.opt.first_step()
+        self.opt.zero_grad(set_to_none=True)
+        with bn_stats_frozen(self.model):            # BatchNorm statistics come from the first pass only
+            self.backward(self.eval_step(xb, yb)[1])
+        self.opt.restore()
+        self.optimizer_step(self.opt.base)
         return out, loss
+
+    def unscale_for_sam(self) -> bool:
+        "fp16 + SAM: the perturbation needs true gradients, so unscale the first pass by hand (the scaler does the second)."
+        grads = [p.grad for g in self.opt.param_groups for p in g['params'] if p.grad is not None]
+        torch._foreach_mul_(grads, 1.0 / self.scaler.get_scale())
+        if all(torch.isfinite(g).all() for g in grads): return True
+        self.scaler.update(self.scaler.get_scale() * self.scaler.get_backoff_factor())   # overflow: skip, lower the scale
+        self.opt.zero_grad(set_to_none=True)
+        return False
+
+    def warm_up(self):
+        "Run one training and one validation batch so that torch.compile compiles before the first epoch's clock starts."
+        buffers = {k: v.clone() for k, v in self.model.named_buffers()}    # BatchNorm statistics must not move
+        rng = torch.get_rng_state()                                         # nor dropout's draws
+        xb, yb = next(iter(self.val_dl))
+        self.model.train()
+        with torch.enable_grad(): self.eval_step(xb[:self.train_dl.batch_size], yb[:self.train_dl.batch_size])[1].backward()
+        self.opt.zero_grad(set_to_none=True)
+        self.model.eval()
+        with torch.no_grad(): self.eval_step(xb, yb)
+        with torch.no_grad():
+            for k, v in self.model.named_buffers(): v.copy_(buffers[k])
+        torch.set_rng_state(rng)
 
     def one_epoch(self, train: bool) -> tuple[float, float, float]:
         "One pass over the training or validation data; returns (mean loss, accuracy, peak memory in MB)."
@@ -104,6 +163,7 @@ class Learner:
     def fit(self, epochs: int) -> list[dict]:
         "Train for `epochs` epochs (fewer if a callback sets `stop`); returns the metrics of every epoch."
         self.epochs, self.stop = epochs, False
+        if self.compiled and self.epoch < epochs: self.warm_up()
         self.callback('before_fit')
         for self.epoch in range(self.epoch + 1, epochs + 1):
             self.callback('before_epoch')                     # e.g. the batch-size schedule sets this epoch's size
@@ -128,13 +188,14 @@ class Learner:
                     scheduler=self.sched.state_dict() if self.sched is not None else None,
                     epoch=self.epoch, history=self.history,
                     callbacks={type(cb).__name__: cb.state_dict() for cb in self.cbs if hasattr(cb, 'state_dict')},
-                    rng=self.rng_state())
+                    scaler=self.scaler.state_dict() if self.scaler is not None else None, rng=self.rng_state())
 
     def load_state_dict(self, state: dict):
         "Continue from a `state_dict()`: the next `fit` starts at the epoch after the saved one."
         self.model.load_state_dict(state['model'])
         self.opt.load_state_dict(state['optimizer'])
         if self.sched is not None: self.sched.load_state_dict(state['scheduler'])
+        if self.scaler is not None and state.get('scaler'): self.scaler.load_state_dict(state['scaler'])
         self.epoch, self.history = state['epoch'], list(state['history'])
         for cb in self.cbs:
             if type(cb).__name__ in state['callbacks']: cb.load_state_dict(state['callbacks'][type(cb).__name__])
@@ -188,14 +249,21 @@ def make_augment(a, info, seed, device, print_fn=print) -> Augment | None:
 def build_learner(cfg: Config, cbs=()) -> Learner:
     "Data, model, optimizer and schedule for `cfg`, wrapped in a `Learner` (nothing written to disk but the data cache)."
     device = resolve_device(cfg.device)
+    use_fast_cuda_kernels(device)
     seed_everything(cfg.seed)
     s = load_splits(cfg.data, cfg.seed)
     train_dl = DeviceLoader(s.train_x, s.train_y, cfg.train.batch_size, s.info.mean, s.info.std, shuffle=True,
                             seed=cfg.seed, device=device, augment=make_augment(cfg.data.augment, s.info, cfg.seed, device))
     val_dl = DeviceLoader(s.val_x, s.val_y, cfg.data.val_batch_size, s.info.mean, s.info.std, device=device)
-    model = create_model(cfg.model, s.info.channels, s.info.num_classes, s.train_x.shape[-1]).to(device)
-    opt = create_optimizer(cfg.optimizer, model)
     t = cfg.train
+    model = create_model(cfg.model, s.info.channels, s.info.num_classes, s.train_x.shape[-1]).to(device)
+    if t.channels_last:
+        if any(p.ndim == 4 for p in model.parameters()):
+            model = model.to(memory_format=torch.channels_last)
+            train_dl.memory_format = val_dl.memory_format = torch.channels_last
+        else: print(f"note: train.channels_last has no effect on {cfg.model.name} (no convolutions)")
+    opt = create_optimizer(cfg.optimizer, model)      # on the uncompiled module: parameter names stay as they are
+    if t.compile: model = torch.compile(model)
     cbs = [*cbs, BatchSizeScheduler(t.batch_size, t.batch_size_schedule)]
     if t.early_stopping is not None: cbs.append(EarlyStopping(t.early_stopping))
     if cfg.tta.enabled:
@@ -203,8 +271,8 @@ def build_learner(cfg: Config, cbs=()) -> Learner:
         if not (cfg.data.augment.hflip and cfg.data.augment.random_crop):
             print("note: TTA averages flipped and shifted views, but training does not flip and crop "
                   "(data.augment.hflip, random_crop); TTA may then lower accuracy (tta.enabled=false turns it off)")
-    return Learner(model, train_dl, val_dl, opt, create_scheduler(cfg.scheduler, opt, t.epochs), cbs=cbs,
-                   device=device, progress=t.progress)
+    return Learner(model, train_dl, val_dl, opt, create_scheduler(cfg.scheduler, opt, t.epochs), cbs=cbs, device=device,
+                   progress=t.progress, precision=supported_precision(t.precision, device), compiled=t.compile)
 
 def check_resumable(cfg: Config) -> tuple[Path, dict]:
     "The run folder and last checkpoint that `cfg.resume` names, after checking they fit `cfg`."

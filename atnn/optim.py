@@ -74,12 +74,16 @@ class SAM(torch.optim.Optimizer):
                 p.add_(p.grad * scale * (p.square() if self.adaptive else 1.0))
 
     @torch.no_grad()
-    def second_step(self):
-        "Come back to the saved weights and step the base optimizer with the gradients from the perturbed point."
+    def restore(self):
+        "Come back to the weights saved by `first_step` (keeping the gradients from the perturbed point)."
         for g in self.param_groups:
             for p in g['params']:
                 if p in self._old: p.copy_(self._old[p])
         self._old.clear()
+
+    def second_step(self):
+        "Come back to the saved weights and step the base optimizer with the gradients from the perturbed point."
+        self.restore()
         self.base.step()
 
     def step(self, closure=None):
