@@ -45,6 +45,8 @@ def supported_precision(precision: str, device: torch.device, print_fn=print) ->
           'bf16': device.type == 'cpu' or (device.type == 'cuda' and torch.cuda.is_bf16_supported()) or device.type == 'mps',
           'fp16': device.type in ('cpu', 'cuda')}[precision]
     if not ok: print_fn(f"note: {device} has no {precision} autocast here; training in fp32")
+    if precision == 'fp16' and device.type == 'cpu':
+        print_fn("note: fp16 on the CPU is emulated and very slow for convolutions; bf16 is the CPU's fast half precision")
     return precision if ok else 'fp32'
 
 def use_fast_cuda_kernels(device: torch.device):

@@ -1,0 +1,93 @@
+"""One prepared GPU check: every CUDA path of atnn on synthetic CIFAR-100-shaped data, in under 8 minutes.
+
+For the report experiment's model (resnest26d, 100 classes, 32 px) and its batch sizes (64, then 128), trains
+with each variant below through atnn's own Learner and DeviceLoader (data on the GPU, cuDNN benchmark and TF32
+on), and reports images/second, peak GPU memory (atnn's train_mem_mb) and the final loss:
+
+    fp32 | bf16 | fp16 (gradient scaler) | bf16 + channels_last | bf16 + channels_last + torch.compile
+
+Each variant runs a warm-up epoch (cuDNN autotuning; compilation happens in Learner.warm_up), then a timed
+epoch at batch 64 and one at batch 128. Ends with `gpu_check: <bf16+channels_last images/s / fp32 images/s>x`.
+
+    python bench/gpu_check.py [--images 12800] [--no-compile]
+
+Writes bench/results/gpu_check.json.
+"""
+import argparse, json, time
+from pathlib import Path
+import torch
+from atnn.callbacks import peak_memory_mb, reset_peak_memory
+from atnn.config import Config
+from atnn.data import fake_images
+from atnn.learner import Learner, supported_precision, use_fast_cuda_kernels
+from atnn.loader import DeviceLoader
+from atnn.models import create_model
+from atnn.optim import create_optimizer
+
+VARIANTS = [('fp32', False, False), ('bf16', False, False), ('fp16', False, False), ('bf16', True, False), ('bf16', True, True)]
+
+
+def sync(device):
+    if device.type == 'cuda': torch.cuda.synchronize()
+
+
+def check(precision, channels_last, compiled, x, y, device):
+    cfg = Config.from_dict({'model': {'name': 'resnest26d'}, 'data': {'dataset': 'cifar100'},
+                            'optimizer': {'name': 'sgd', 'lr': 0.0003, 'weight_decay': 0.005, 'momentum': 0.99, 'nesterov': True}})
+    torch.manual_seed(0)
+    model = create_model(cfg.model, 3, 100, 32).to(device)
+    if channels_last: model = model.to(memory_format=torch.channels_last)
+    opt = create_optimizer(cfg.optimizer, model)
+    if compiled: model = torch.compile(model)
+    mean, std = (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)
+    train_dl = DeviceLoader(x, y, 64, mean, std, shuffle=True, device=device, channels_last=channels_last)
+    val_dl = DeviceLoader(x[:1000], y[:1000], 500, mean, std, device=device, channels_last=channels_last)
+    learn = Learner(model, train_dl, val_dl, opt, device=device, precision=supported_precision(precision, device), compiled=compiled)
+    t0 = time.perf_counter()
+    if compiled: learn.warm_up()
+    learn.epoch = 1
+    learn.one_epoch(train=True)                         # warm-up epoch: cuDNN autotuning, allocator
+    warm = time.perf_counter() - t0
+    out = dict(precision=precision, channels_last=channels_last, compile=compiled, warm_up_seconds=warm)
+    for bs in (64, 128):
+        train_dl.batch_size = bs
+        sync(device); reset_peak_memory(device); t0 = time.perf_counter()
+        loss, acc, mem = learn.one_epoch(train=True)
+        sync(device); sec = time.perf_counter() - t0
+        out[f'bs{bs}'] = dict(images_per_second=len(x) / sec, train_mem_mb=mem, loss=loss)
+    val_loss, val_acc, val_mem = learn.one_epoch(train=False)
+    out['val_mem_mb'] = val_mem
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--images', type=int, default=12800)
+    p.add_argument('--no-compile', action='store_true')
+    p.add_argument('--dry-run-cpu', action='store_true', help="check the script itself on the CPU with tiny data")
+    args = p.parse_args()
+    if args.dry_run_cpu: device, args.images = torch.device('cpu'), 256
+    elif not torch.cuda.is_available(): raise SystemExit("gpu_check needs a CUDA GPU; this machine has none (--dry-run-cpu checks the script)")
+    else: device = torch.device('cuda')
+    use_fast_cuda_kernels(device)
+    name = torch.cuda.get_device_name() if device.type == 'cuda' else 'CPU (dry run)'
+    print(f"{name}, torch {torch.__version__}, cudnn.benchmark={torch.backends.cudnn.benchmark}")
+    x, y = fake_images(args.images, (3, 32, 32), 100)
+    rows = []
+    for precision, cl, comp in VARIANTS:
+        if comp and args.no_compile: continue
+        r = check(precision, cl, comp, x, y, device)
+        rows.append(r)
+        name = precision + (' + channels_last' if cl else '') + (' + compile' if comp else '')
+        print(f"{name:34s} " + '  '.join(f"bs {bs}: {r[f'bs{bs}']['images_per_second']:8.0f} img/s "
+                                           f"{r[f'bs{bs}']['train_mem_mb']:7.0f} MB" for bs in (64, 128))
+              + f"  warm-up {r['warm_up_seconds']:.1f} s", flush=True)
+    fp32 = next(r for r in rows if r['precision'] == 'fp32')['bs64']['images_per_second']
+    fast = next(r for r in rows if r['precision'] == 'bf16' and r['channels_last'] and not r['compile'])['bs64']['images_per_second']
+    Path(__file__).parent.joinpath('results').mkdir(exist_ok=True)
+    if device.type == 'cuda':
+        Path(__file__).parent.joinpath('results', 'gpu_check.json').write_text(json.dumps(dict(device=name, rows=rows), indent=2) + '\n')
+    print(f"gpu_check: {fast / fp32:.2f}x (bf16 + channels_last vs fp32 images/s at batch 64)")
+
+
+if __name__ == '__main__': main()

@@ -1,0 +1,51 @@
+"""Run every CPU benchmark side by side and collect their results in bench/results.md.
+
+    python bench/run_all.py [--data-root /usr/share/datasets/fashion-mnist]
+
+Runs bench/data_pipeline.py, bench/overhead.py, bench/time_to_accuracy.py and bench/tta.py (the last on the
+augmented resnet18 of bench/resnet18_fashion.sh if it exists, else on a quick one trained here for one epoch).
+Takes about 10 minutes on a 2-core CPU. bench/fault_injection.py and bench/gpu_check.py are run on their own.
+"""
+import argparse, json, subprocess, sys, time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+
+
+def run(name, args):
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    last = (p.stdout.strip().splitlines() or ['(no output)'])[-1]
+    print(f"{name}: {last}  [{seconds:.0f} s]" if p.returncode == 0 else f"{name}: FAILED\n{p.stderr[-2000:]}", flush=True)
+    return dict(name=name, command='python ' + ' '.join(str(a) for a in args), result=last if p.returncode == 0 else 'FAILED',
+                seconds=seconds)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--data-root', default='/usr/share/datasets/fashion-mnist')
+    args = p.parse_args()
+    rows = [run('data_pipeline', ['bench/data_pipeline.py']),
+            run('overhead', ['bench/overhead.py']),
+            run('time_to_accuracy', ['bench/time_to_accuracy.py', '--data-root', args.data_root])]
+    model_run = REPO/'runs'/'bench-r18'/'sgd-flip-crop'
+    if not (model_run/'checkpoints'/'best.pt').is_file():
+        model_run = REPO/'runs'/'bench-quick'/'resnet18-flip-crop'
+        if not (model_run/'checkpoints'/'best.pt').is_file():
+            rows.append(run('tta model (resnet18, 1 epoch)', [
+                'train.py', '--config', 'configs/fashion_mnist_resnet18.yaml', f'data.root={args.data_root}', 'data.subset=5000',
+                'train.epochs=1', 'tta.enabled=false', 'output_dir=runs/bench-quick', 'name=resnet18-flip-crop',
+                'train.progress=false', 'data.augment.hflip=true', 'data.augment.random_crop=true', 'data.augment.crop_padding=2']))
+    rows.append(run('tta', ['bench/tta.py', str(model_run.relative_to(REPO)), '--data-root', args.data_root, '--repeats', '1']))
+    lines = ['# Benchmark results', '', f'`python bench/run_all.py` on {time.strftime("%Y-%m-%d")}, '
+             f'{sum(r["seconds"] for r in rows) / 60:.1f} minutes in all.', '',
+             '| benchmark | command | result | seconds |', '|---|---|---|---|']
+    lines += [f"| {r['name']} | `{r['command']}` | {r['result']} | {r['seconds']:.0f} |" for r in rows]
+    (BENCH/'results.md').write_text('\n'.join(lines) + '\n')
+    (BENCH/'results'/'run_all.json').write_text(json.dumps(rows, indent=2) + '\n')
+    print(f"wrote {BENCH/'results.md'}")
+
+
+if __name__ == '__main__': main()
