@@ -18,6 +18,7 @@ def run(name, args):
     p = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     last = (p.stdout.strip().splitlines() or ['(no output)'])[-1]
+    if not any(c.isalnum() for c in last): last = 'done'          # a run's printed summary ends with '}'
     print(f"{name}: {last}  [{seconds:.0f} s]" if p.returncode == 0 else f"{name}: FAILED\n{p.stderr[-2000:]}", flush=True)
     return dict(name=name, command='python ' + ' '.join(str(a) for a in args), result=last if p.returncode == 0 else 'FAILED',
                 seconds=seconds)
