@@ -28,7 +28,12 @@ def test_wandb_offline_logs_every_key(workdir):
     run = workdir/'runs'/'wb'
     files = list(run.glob('wandb/offline-run-*/run-*.wandb'))
     assert len(files) == 1
-    records = read_wandb_records(files[0])
+    deadline = time.time() + 60          # wandb-core may still be flushing the file when finish() returns
+    while True:
+        records = read_wandb_records(files[0])
+        if sum(r.HasField('history') for r in records) >= 2 and any(r.HasField('exit') for r in records): break
+        assert time.time() < deadline, "the offline W&B file never got its history and exit records"
+        time.sleep(0.2)
     items = lambda its: {i.key or '.'.join(i.nested_key): json.loads(i.value_json) for i in its}
     history = [items(r.history.item) for r in records if r.HasField('history')]
     epochs = [h for h in history if 'val_acc' in h]
