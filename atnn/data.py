@@ -5,7 +5,7 @@
 # %% ../nbs/01_data.ipynb #68638b82
 from __future__ import annotations
 import gzip, hashlib, os, struct, tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 import numpy as np

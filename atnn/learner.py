@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_learner.ipynb #ad42dc25
 from __future__ import annotations
-import contextlib, json, os, random, time
+import contextlib, json, random, time
 from pathlib import Path
 import numpy as np
 import torch

@@ -4,7 +4,6 @@
 
 # %% ../nbs/07a_tracking.ipynb #32f3fa24
 from __future__ import annotations
-import warnings
 from pathlib import Path
 from .callbacks import Callback
 from .config import WandbConfig

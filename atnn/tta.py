@@ -5,7 +5,6 @@
 # %% ../nbs/06_tta.ipynb #5753060d
 from __future__ import annotations
 import torch
-import torch.nn.functional as F
 from .config import TTAConfig
 
 # %% auto #0

@@ -16,7 +16,7 @@ Writes bench/results/gpu_check.json.
 import argparse, json, time
 from pathlib import Path
 import torch
-from atnn.callbacks import peak_memory_mb, reset_peak_memory
+from atnn.callbacks import reset_peak_memory
 from atnn.config import Config
 from atnn.data import fake_images
 from atnn.learner import Learner, supported_precision, use_fast_cuda_kernels

@@ -1,10 +1,8 @@
 "The five datasets through the command line, on fake files in their real formats."
 import json
-from pathlib import Path
 import pytest
-import yaml
 from atnn.cli import main
-from atnn.data import make_fake_cifar, make_fake_mnist, make_fake_pet
+from atnn.data import make_fake_cifar, make_fake_pet
 
 
 def run(workdir, *overrides):

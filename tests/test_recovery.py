@@ -1,12 +1,11 @@
 "Tracking and recovery: W&B offline, exact resume after kills and Ctrl-C, NaN losses, bad checkpoints."
-import json, os, random, signal, subprocess, sys, time
-from pathlib import Path
+import json, random, signal, subprocess, sys, time
 import pytest
 import torch
 import yaml
 from atnn.cli import main
 from atnn.data import make_fake_mnist
-from conftest import REPO, read_metrics, read_wandb_records, run_cli, timeless
+from conftest import REPO, read_metrics, read_wandb_records, timeless
 
 SLOW = dict(data=dict(dataset='mnist', root='data', download=False, cache_dir='cache', val_batch_size=200,
                       augment=dict(hflip=False, random_crop=True, random_erasing=True)),
