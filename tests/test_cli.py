@@ -176,14 +176,6 @@ def test_read_only_data_root_is_never_written(workdir):
     assert list((workdir/'cache').glob('mnist-*.pt')), "decoded tensors go to data.cache_dir"
 
 
-def test_example_configs_validate():
-    from atnn.config import load_config
-    from conftest import REPO
-    paths = sorted((REPO/'configs').glob('*.yaml'))
-    assert paths
-    for p in paths: load_config(p)
-
-
 def test_download_goes_through_torchvision_only_when_files_are_missing(workdir, monkeypatch):
     "With data.download=true and no files, torchvision's own class is asked to download into its layout."
     import torchvision
