@@ -76,20 +76,21 @@ class MetricsFile(Callback):
 class Checkpoints(Callback):
     "Save `checkpoints/last.pt` every epoch (and before the first) and `best.pt` when `monitor` improves."
     order = 10
-    def __init__(self, run_dir, monitor='val_acc', extra=None):
+    def __init__(self, run_dir, monitor='val_acc', extra=None, write=True):
         self.dir, self.monitor, self.extra = Path(run_dir)/'checkpoints', monitor, extra or {}
-        self.best = None
+        self.best, self.write = None, write      # under torchrun every rank gathers the state, rank 0 writes it
     def improved(self, value) -> bool:
         if self.best is None: return True
         return value < self.best if self.monitor.endswith('loss') else value > self.best
+    def save(self, learn, *names):
+        state = {**learn.state_dict(), **self.extra}     # on every rank: it gathers each rank's random generators
+        for name in names if self.write else (): atomic_torch_save(state, self.dir/name)
     def before_fit(self, learn):
-        if learn.epoch == 0: atomic_torch_save({**learn.state_dict(), **self.extra}, self.dir/'last.pt')  # resumable from the start
+        if learn.epoch == 0: self.save(learn, 'last.pt')     # resumable from the start
     def after_epoch(self, learn):
         improved = self.improved(learn.metrics[self.monitor])
         if improved: self.best = learn.metrics[self.monitor]
-        state = {**learn.state_dict(), **self.extra}       # after updating `best`: it is part of the state
-        atomic_torch_save(state, self.dir/'last.pt')
-        if improved: atomic_torch_save(state, self.dir/'best.pt')
+        self.save(learn, 'last.pt', *(['best.pt'] if improved else []))   # after updating `best`: it is part of the state
     def state_dict(self): return dict(best=self.best)
     def load_state_dict(self, s): self.best = s['best']
 

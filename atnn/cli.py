@@ -4,11 +4,12 @@
 
 # %% ../nbs/09_cli.ipynb #f450af9b
 from __future__ import annotations
-import argparse, json, sys, traceback
+import argparse, contextlib, json, os, sys, traceback
 from pathlib import Path
 import yaml
 from .config import ConfigError, load_config
 from .data import DataError
+from .distributed import dist_env, shutdown_distributed
 
 # %% auto #0
 __all__ = ['DEFAULT_CONFIG', 'make_parser', 'main']
@@ -33,7 +34,8 @@ def make_parser() -> argparse.ArgumentParser:
 def _one_line(e) -> str: return ' '.join(str(e).split())
 
 def _error(msg: str, status: int) -> int:
-    print(f"error: {msg}", file=sys.stderr)
+    env = dist_env()
+    print(f"error: {f'[rank {env.rank}] ' if env.world_size > 1 else ''}{msg}", file=sys.stderr)
     return status
 
 def main(argv=None) -> int:
@@ -49,6 +51,9 @@ def main(argv=None) -> int:
         if args.print_config:
             print(yaml.safe_dump(cfg.to_dict(), sort_keys=False), end='')
             return 0
+        if not dist_env().is_main:                   # under torchrun rank 0 prints; the others report errors only
+            with open(os.devnull, 'w') as quiet, contextlib.redirect_stdout(quiet): train(cfg)
+            return 0
         summary = train(cfg)
     except ConfigError as e: return _error(_one_line(e), 2)
     except (DataError, TrainingError) as e: return _error(_one_line(e), 1)
@@ -56,5 +61,6 @@ def main(argv=None) -> int:
     except Exception as e:
         traceback.print_exc()
         return _error(f"training failed: {_one_line(e)} (the traceback above says where)", 1)
+    finally: shutdown_distributed()
     print(json.dumps(summary, indent=2))
     return 0

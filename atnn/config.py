@@ -13,8 +13,9 @@ import yaml
 # %% auto #0
 __all__ = ['OPTIMIZER_KEYS', 'SCHEDULER_KEYS', 'ConfigError', 'opt', 'section', 'AugmentConfig', 'DataConfig', 'ModelConfig',
            'OptimizerConfig', 'SchedulerConfig', 'BatchSizeScheduleConfig', 'EarlyStoppingConfig', 'TrainConfig',
-           'TTAConfig', 'WandbConfig', 'Config', 'YAMLLoader', 'parse_yaml', 'load_yaml', 'parse_override',
-           'apply_overrides', 'load_config', 'save_config', 'config_reference', 'config_reference_md', 'refresh_readme']
+           'TTAConfig', 'WandbConfig', 'DistributedConfig', 'Config', 'YAMLLoader', 'parse_yaml', 'load_yaml',
+           'parse_override', 'apply_overrides', 'load_config', 'save_config', 'config_reference', 'config_reference_md',
+           'refresh_readme']
 
 # %% ../nbs/00_config.ipynb #14aa6f92
 class ConfigError(ValueError):
@@ -295,7 +296,8 @@ class EarlyStoppingConfig:
 class TrainConfig:
     "The training loop."
     epochs: int = opt(10, "number of epochs", ge=1)
-    batch_size: int = opt(128, "training batch size (the first one, with a batch-size schedule)", ge=1)
+    batch_size: int = opt(128, "global training batch size (the first one, with a batch-size schedule); under torchrun "
+                               "split across the processes", ge=1)
     batch_size_schedule: BatchSizeScheduleConfig = section(BatchSizeScheduleConfig, "batch size over epochs")
     early_stopping: Optional[EarlyStoppingConfig] = section(EarlyStoppingConfig, "early stopping; null disables it")
     precision: str = opt('fp32', "fp32 | bf16 | fp16: autocast dtype (fp16 adds a gradient scaler); a device "
@@ -330,6 +332,14 @@ class WandbConfig:
     mode: str = opt('online', "online | offline (no account needed; `wandb sync` uploads later)", choices=['online', 'offline'])
     tags: list[str] = opt([], "tags of the W&B run")
 
+@dataclass
+class DistributedConfig:
+    "Data-parallel training under `torchrun` (see 02b_distributed); ignored by a single process."
+    backend: str = opt('auto', "auto (nccl on CUDA, gloo on the CPU) | nccl | gloo", choices=['auto', 'nccl', 'gloo'])
+    sync_batchnorm: bool = opt(False, "BatchNorm statistics over the global batch (SyncBatchNorm) instead of per process")
+    timeout_s: int = opt(600, "a collective that waits longer than this (a stuck or lost process) ends the job with "
+                              "an error instead of hanging", ge=10)
+
 # %% ../nbs/00_config.ipynb #afb11356
 @dataclass
 class Config:
@@ -346,6 +356,7 @@ class Config:
     train: TrainConfig = section(TrainConfig, "training loop")
     tta: TTAConfig = section(TTAConfig, "test-time augmentation")
     wandb: WandbConfig = section(WandbConfig, "Weights & Biases tracking")
+    distributed: DistributedConfig = section(DistributedConfig, "multi-process training with torchrun")
 
     def validate(self, prefix=''):
         if not re.fullmatch(r'auto|cpu|mps|cuda(:\d+)?', self.device):

@@ -14,6 +14,8 @@ from .config import Config, ConfigError, load_yaml, save_config
 from .augment import Augment
 from .data import load_splits
 from .loader import DeviceLoader
+from .distributed import (all_gather_object, all_reduce_, broadcast_object, dist_env, distributed, init_distributed,
+                              unwrap, wrap_ddp)
 from .models import create_model, count_params
 from .optim import SAM, bn_stats_frozen, create_optimizer
 from .schedule import BatchSizeScheduler, create_scheduler, step_scheduler
@@ -90,6 +92,7 @@ class Learner:
         return out, self.loss_func(out.float(), yb)
 
     def backward(self, loss):
+        if distributed(): loss = loss * self.train_dl.batch_weight    # shares of a global batch can differ by one image
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
 
     def optimizer_step(self, opt):
@@ -156,11 +159,20 @@ class Learner:
                 loss_sum += loss * len(yb)
                 correct += (out.argmax(1) == yb).sum()
                 n += len(yb)
-        if train and bad_step.item() >= 0:
-            raise TrainingError(f"the training loss became NaN or infinite at epoch {self.epoch}, step {bad_step.item()} "
+        sums = all_reduce_(torch.stack([loss_sum.double(), correct.double(), torch.tensor(float(n), device=self.device)]))
+        bad_step, peak_mb = self.reduce_max(bad_step, peak_memory_mb(self.device))
+        if train and bad_step >= 0:
+            raise TrainingError(f"the training loss became NaN or infinite at epoch {self.epoch}, step {bad_step} "
                                 f"of {len(dl)}; the last good checkpoint is that of epoch {self.epoch - 1}. Try a lower "
                                 "learning rate, or precision fp32")
-        return (loss_sum / n).item(), correct.item() / n, peak_memory_mb(self.device)
+        loss_sum, correct, n = sums.tolist()
+        return loss_sum / n, correct / n, peak_mb
+
+    def reduce_max(self, bad_step: torch.Tensor, peak_mb: float) -> tuple[int, float]:
+        "Over all processes: the first step with a non-finite loss (-1: none) and the largest peak memory."
+        first = torch.where(bad_step < 0, torch.iinfo(torch.long).max, bad_step.long())
+        m = all_reduce_(torch.stack([-first, torch.tensor(int(peak_mb * 1024), device=self.device)]), 'max').tolist()
+        return (-1 if -m[0] == torch.iinfo(torch.long).max else -m[0]), m[1] / 1024
 
     def fit(self, epochs: int) -> list[dict]:
         "Train for `epochs` epochs (fewer if a callback sets `stop`); returns the metrics of every epoch."
@@ -186,22 +198,28 @@ class Learner:
 
     def state_dict(self) -> dict:
         "Everything a checkpoint holds: weights, optimizer and schedule state, epoch, history, callbacks, RNG states."
-        return dict(model=self.model.state_dict(), optimizer=self.opt.state_dict(),
+        rng = all_gather_object(self.rng_state())         # every process's generators (one list entry alone)
+        return dict(model=unwrap(self.model).state_dict(), optimizer=self.opt.state_dict(),
                     scheduler=self.sched.state_dict() if self.sched is not None else None,
                     epoch=self.epoch, history=self.history,
                     callbacks={type(cb).__name__: cb.state_dict() for cb in self.cbs if hasattr(cb, 'state_dict')},
-                    scaler=self.scaler.state_dict() if self.scaler is not None else None, rng=self.rng_state())
+                    scaler=self.scaler.state_dict() if self.scaler is not None else None, rng=rng[0],
+                    **(dict(rng_per_rank=rng) if len(rng) > 1 else {}))
 
     def load_state_dict(self, state: dict):
         "Continue from a `state_dict()`: the next `fit` starts at the epoch after the saved one."
-        self.model.load_state_dict(state['model'])
+        unwrap(self.model).load_state_dict(state['model'])
         self.opt.load_state_dict(state['optimizer'])
         if self.sched is not None: self.sched.load_state_dict(state['scheduler'])
         if self.scaler is not None and state.get('scaler'): self.scaler.load_state_dict(state['scaler'])
         self.epoch, self.history = state['epoch'], list(state['history'])
         for cb in self.cbs:
             if type(cb).__name__ in state['callbacks']: cb.load_state_dict(state['callbacks'][type(cb).__name__])
-        self.set_rng_state(state['rng'])
+        env, per_rank = dist_env(), state.get('rng_per_rank', [state['rng']])
+        if len(per_rank) != env.world_size and env.is_main:
+            print(f"note: resuming a {len(per_rank)}-process run with {env.world_size}: it continues, but augmentation "
+                  "and dropout draws differ from an uninterrupted run")
+        self.set_rng_state(per_rank[env.rank] if len(per_rank) == env.world_size else state['rng'])
 
     def rng_state(self) -> dict:
         "Every random generator the run draws from, in a form `torch.load(weights_only=True)` accepts."
@@ -250,21 +268,26 @@ def make_augment(a, info, seed, device, print_fn=print) -> Augment | None:
 
 def build_learner(cfg: Config, cbs=()) -> Learner:
     "Data, model, optimizer and schedule for `cfg`, wrapped in a `Learner` (nothing written to disk but the data cache)."
-    device = resolve_device(cfg.device)
+    device = init_distributed(resolve_device(cfg.device), cfg.distributed)   # alone: the device itself
+    env = dist_env()
     use_fast_cuda_kernels(device)
     seed_everything(cfg.seed)
     s = load_splits(cfg.data, cfg.seed)
+    shard = dict(rank=env.rank, world_size=env.world_size)       # same order everywhere, a disjoint share each
+    augment = make_augment(cfg.data.augment, s.info, cfg.seed + env.rank, device)   # each process its own draws
     train_dl = DeviceLoader(s.train_x, s.train_y, cfg.train.batch_size, s.info.mean, s.info.std, shuffle=True,
-                            seed=cfg.seed, device=device, augment=make_augment(cfg.data.augment, s.info, cfg.seed, device))
-    val_dl = DeviceLoader(s.val_x, s.val_y, cfg.data.val_batch_size, s.info.mean, s.info.std, device=device)
+                            seed=cfg.seed, device=device, augment=augment, **shard)
+    val_dl = DeviceLoader(s.val_x, s.val_y, cfg.data.val_batch_size, s.info.mean, s.info.std, device=device, **shard)
     t = cfg.train
     model = create_model(cfg.model, s.info.channels, s.info.num_classes, s.train_x.shape[-1]).to(device)
+    if env.world_size > 1: torch.manual_seed(cfg.seed + env.rank)    # same initial weights, own dropout draws
     if t.channels_last:
         if any(p.ndim == 4 for p in model.parameters()):
             model = model.to(memory_format=torch.channels_last)
             train_dl.memory_format = val_dl.memory_format = torch.channels_last
         else: print(f"note: train.channels_last has no effect on {cfg.model.name} (no convolutions)")
-    opt = create_optimizer(cfg.optimizer, model)      # on the uncompiled module: parameter names stay as they are
+    opt = create_optimizer(cfg.optimizer, model)      # on the plain module: parameter names stay as they are
+    model = wrap_ddp(model, device, cfg.distributed.sync_batchnorm)
     if t.compile: model = torch.compile(model)
     cbs = [*cbs, BatchSizeScheduler(t.batch_size, t.batch_size_schedule)]
     if t.early_stopping is not None: cbs.append(EarlyStopping(t.early_stopping))
@@ -274,7 +297,7 @@ def build_learner(cfg: Config, cbs=()) -> Learner:
             print("note: TTA averages flipped and shifted views, but training does not flip and crop "
                   "(data.augment.hflip, random_crop); TTA may then lower accuracy (tta.enabled=false turns it off)")
     return Learner(model, train_dl, val_dl, opt, create_scheduler(cfg.scheduler, opt, t.epochs), cbs=cbs, device=device,
-                   progress=t.progress, precision=supported_precision(t.precision, device), compiled=t.compile)
+                   progress=t.progress and env.is_main, precision=supported_precision(t.precision, device), compiled=t.compile)
 
 def check_resumable(cfg: Config) -> tuple[Path, dict]:
     "The run folder and last checkpoint that `cfg.resume` names, after checking they fit `cfg`."
@@ -305,20 +328,23 @@ def flatten(d: dict, prefix='') -> dict:
 def train(cfg: Config, print_fn=print) -> dict:
     "Train as `cfg` says, in a new run folder (or continuing `cfg.resume`); returns the summary (also in `summary.json`)."
     t0 = time.perf_counter()
+    main = dist_env().is_main                          # under torchrun only rank 0 writes and prints
+    print_fn = print_fn if main else (lambda *a, **k: None)
     resumed = check_resumable(cfg) if cfg.resume else None
     learn = build_learner(cfg)
-    run_dir = resumed[0] if resumed else make_run_dir(cfg.output_dir, cfg.name)
-    print_fn(f"run folder: {run_dir}  device: {learn.device}  model: {cfg.model.name} "
+    run_dir = resumed[0] if resumed else broadcast_object(make_run_dir(cfg.output_dir, cfg.name) if main else None)
+    world = f"  processes: {dist_env().world_size}" if distributed() else ''
+    print_fn(f"run folder: {run_dir}  device: {learn.device}{world}  model: {cfg.model.name} "
              f"({count_params(learn.model):,} parameters)  train/val images: {len(learn.train_dl.x)}/{len(learn.val_dl.x)}")
-    save_config(cfg, run_dir/'config.yaml')
+    if main: save_config(cfg, run_dir/'config.yaml')
     monitor = cfg.train.early_stopping.monitor if cfg.train.early_stopping else 'val_acc'
-    cbs = [EpochPrinter(print_fn), MetricsFile(run_dir), Curves(run_dir),
-           Checkpoints(run_dir, monitor=monitor, extra=dict(config=cfg.to_dict()))]
-    if cfg.wandb.enabled: cbs.append(WandbLogger(cfg.wandb, run_dir, cfg.to_dict(), run_dir.name, print_fn))
+    cbs = [Checkpoints(run_dir, monitor=monitor, extra=dict(config=cfg.to_dict()), write=main)]
+    if main: cbs += [EpochPrinter(print_fn), MetricsFile(run_dir), Curves(run_dir)]
+    if main and cfg.wandb.enabled: cbs.append(WandbLogger(cfg.wandb, run_dir, cfg.to_dict(), run_dir.name, print_fn))
     learn.cbs = sorted([*learn.cbs, *cbs], key=lambda cb: cb.order)
     if resumed:
         learn.load_state_dict(resumed[1])
-        atomic_write_text(run_dir/'metrics.jsonl', ''.join(to_json(m) + '\n' for m in learn.history))  # no lost or doubled epochs
+        if main: atomic_write_text(run_dir/'metrics.jsonl', ''.join(to_json(m) + '\n' for m in learn.history))  # no lost or doubled epochs
         print_fn(f"resuming after epoch {learn.epoch} of {cfg.train.epochs}")
     try: learn.fit(cfg.train.epochs)
     except KeyboardInterrupt:
@@ -328,7 +354,7 @@ def train(cfg: Config, print_fn=print) -> dict:
     summary = summarize(learn.history, learn.results, time.perf_counter() - t0, run_dir=str(run_dir), device=str(learn.device))
     if summary['tta_val_acc'] is not None:
         print_fn(f"val acc {summary['final_val_acc']:.4f}, with 18-view TTA {summary['tta_val_acc']:.4f}")
-    atomic_write_text(run_dir/'summary.json', json.dumps(summary, indent=2) + '\n')
+    if main: atomic_write_text(run_dir/'summary.json', json.dumps(summary, indent=2) + '\n')
     for cb in learn.cbs:
         if isinstance(cb, WandbLogger): cb.log_summary(summary)
     return summary

@@ -20,7 +20,7 @@ def fits_on_device(x: torch.Tensor, device: torch.device, fraction=0.25) -> bool
 class DeviceLoader:
     "Batches of (normalized float images, labels) from uint8 images `x` and labels `y`."
     def __init__(self, x, y, batch_size, mean, std, shuffle=False, seed=0, device='cpu', augment: Augment | None = None,
-                 keep_on_device: bool | None = None, channels_last=False):
+                 keep_on_device: bool | None = None, channels_last=False, rank=0, world_size=1):
         self.device = torch.device(device)
         self.on_device = fits_on_device(x, self.device) if keep_on_device is None else keep_on_device
         pin = not self.on_device and self.device.type == 'cuda'
@@ -31,11 +31,13 @@ class DeviceLoader:
         self.mean = torch.tensor(mean, device=self.device).view(1, -1, 1, 1)
         self.std = torch.tensor(std, device=self.device).view(1, -1, 1, 1)
         self.generator = torch.Generator().manual_seed(seed)    # on the CPU: the same order on every device
+        self.rank, self.world_size = rank, world_size           # this process's share of every batch (02b_distributed)
+        self.batch_weight = 1.0
 
     def batch_starts(self) -> list[int]:
-        "Where each batch starts; a last batch of one image joins the one before (BatchNorm cannot train on one)."
+        "Where each (global) batch starts; a last batch too small to give every process 2 images joins the one before."
         starts = list(range(0, len(self.x), self.batch_size))
-        if len(starts) > 1 and len(self.x) - starts[-1] == 1: starts.pop()
+        if len(starts) > 1 and len(self.x) - starts[-1] < 2 * self.world_size: starts.pop()   # BatchNorm needs 2
         return starts
 
     def __len__(self): return len(self.batch_starts())
@@ -51,12 +53,14 @@ class DeviceLoader:
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         order_on_device = order.to(self.device)         # one copy per epoch, not one per batch
         for i, end in zip(starts, starts[1:] + [n]):
-            xb = self.gather(order[i:end], order_on_device[i:end])
+            mine = slice(i + self.rank, end, self.world_size)          # every world_size-th image of the batch
+            xb = self.gather(order[mine], order_on_device[mine])
+            self.batch_weight = len(xb) * self.world_size / (end - i)  # this share's weight in the global mean
             xb = self.augment(xb) if self.augment is not None else xb.float().div_(255)
             xb = ((xb - self.mean) / self.std).contiguous(memory_format=self.memory_format)
-            yield xb, self.y[order_on_device[i:end]]
+            yield xb, self.y[order_on_device[mine]]
 
-# %% ../nbs/02a_loader.ipynb #175132ed
+# %% ../nbs/02a_loader.ipynb #434f0e3e
 def show_batch(dl: DeviceLoader, classes, n=16, ncols=8, title=None):
     "A matplotlib figure of the first `n` images of `dl`'s next batch, with class names."
     from matplotlib.figure import Figure

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 from .config import TTAConfig
+from .distributed import all_reduce_
 
 # %% auto #0
 __all__ = ['tta_offsets', 'tta_views', 'tta_predict', 'tta_accuracy']
@@ -50,9 +51,10 @@ def tta_accuracy(model, dl, cfg: TTAConfig) -> float:
     was_training = model.training
     model.eval()
     fill = (-dl.mean / dl.std).flatten()               # black, in normalized units
-    correct, n = 0, 0
+    counts = torch.zeros(2, dtype=torch.long, device=dl.device)   # correct, seen: summed over processes at the end
     for xb, yb in dl:
         scores, _ = tta_predict(model, xb, cfg, fill)
-        correct += (scores.argmax(-1) == yb).sum().item(); n += len(yb)
+        counts += torch.stack([(scores.argmax(-1) == yb).sum(), torch.tensor(len(yb), device=dl.device)])
     model.train(was_training)
+    correct, n = all_reduce_(counts).tolist()
     return correct / n

@@ -1,0 +1,85 @@
+"torchrun: 2 processes with Gloo on the CPU, on fake MNIST (see nbs/02b_distributed.ipynb for the design)."
+import os, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+import torch
+from conftest import REPO, read_metrics, run_cli, timeless
+
+TORCHRUN = (sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(REPO/'train.py'))
+MLP = ('--config', 'quick.yaml', 'model.dropout=0')     # an MLP without batch norm or dropout: DDP must equal one process
+
+
+def weights(run_dir) -> dict:
+    return torch.load(Path(run_dir)/'checkpoints'/'last.pt', map_location='cpu', weights_only=True)['model']
+
+
+def test_two_processes_match_one_with_the_same_global_batch(workdir):
+    one = run_cli(*MLP, 'name=one', cwd=workdir)
+    two = run_cli(*MLP, 'name=two', cwd=workdir, entry=TORCHRUN)
+    assert one.returncode == 0, one.stderr
+    assert two.returncode == 0, two.stderr
+    assert sorted(p.name for p in (workdir/'runs').iterdir()) == ['one', 'two']     # rank 1 wrote no folder of its own
+    assert two.stdout.count('run folder:') == 1 and 'processes: 2' in two.stdout      # and printed nothing
+    m1, m2 = read_metrics(workdir/'runs'/'one'), read_metrics(workdir/'runs'/'two')
+    assert [m['batch_size'] for m in m2] == [m['batch_size'] for m in m1]
+    for a, b in zip(timeless(m1), timeless(m2)):
+        for k in a: assert a[k] == pytest.approx(b[k], rel=1e-4, abs=1e-6), k
+    w1, w2 = weights(workdir/'runs'/'one'), weights(workdir/'runs'/'two')
+    assert list(w1) == list(w2)                          # no 'module.' prefix: checkpoints are interchangeable
+    for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-4, atol=1e-6)
+
+
+def test_resume_under_torchrun_continues_exactly(workdir):
+    aug = ('data.augment.hflip=true', 'data.augment.random_crop=true', 'model.dropout=0.2')   # per-rank random draws
+    assert run_cli('--config', 'quick.yaml', 'name=full', 'train.epochs=3', *aug, cwd=workdir, entry=TORCHRUN).returncode == 0
+    assert run_cli('--config', 'quick.yaml', 'name=part', 'train.epochs=2', *aug, cwd=workdir, entry=TORCHRUN).returncode == 0
+    r = run_cli('--config', 'quick.yaml', 'name=part', 'train.epochs=3', *aug, 'resume=runs/part', cwd=workdir, entry=TORCHRUN)
+    assert r.returncode == 0, r.stderr
+    assert 'resuming after epoch 2 of 3' in r.stdout
+    assert timeless(read_metrics(workdir/'runs'/'part')) == timeless(read_metrics(workdir/'runs'/'full'))
+    w1, w2 = weights(workdir/'runs'/'full'), weights(workdir/'runs'/'part')
+    for k in w1: assert torch.equal(w1[k], w2[k]), k
+
+
+def workers(pid) -> list[int]:
+    "Child processes of `pid` (torchrun's agent starts one per rank)."
+    kids = []
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try: fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError: continue
+        if int(fields[1]) == pid: kids.append(int(stat.parent.name))
+    return sorted(kids)
+
+
+@pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGSTOP], ids=['killed', 'stuck'])
+def test_a_lost_process_ends_the_job_instead_of_hanging(workdir, sig):
+    "A killed rank is noticed by torchrun; a stuck one by the others' collective timeout (distributed.timeout_s)."
+    cmd = [*TORCHRUN, '--config', 'quick.yaml', 'name=lost', 'train.epochs=100000', 'distributed.timeout_s=10']
+    job = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
+    metrics, t0 = workdir/'runs'/'lost'/'metrics.jsonl', time.time()
+    while not (metrics.is_file() and len(metrics.read_text().splitlines()) >= 2):
+        assert job.poll() is None and time.time() - t0 < 120, "the job should be training"
+        time.sleep(0.2)
+    victim = workers(job.pid)[-1]
+    os.kill(victim, sig)
+    try: out, err = job.communicate(timeout=120)
+    finally:
+        if sig == signal.SIGSTOP:
+            for p in [victim, *workers(job.pid)]:
+                try: os.kill(p, signal.SIGKILL)
+                except ProcessLookupError: pass
+        if job.poll() is None: job.kill()
+    assert job.returncode != 0
+    assert 'failed' in err.lower(), err[-2000:]
+    if sig == signal.SIGSTOP: assert 'timed out' in err.lower() or 'timeout' in err.lower(), err[-2000:]
+    state = torch.load(workdir/'runs'/'lost'/'checkpoints'/'last.pt', map_location='cpu', weights_only=True)
+    assert state['epoch'] >= 1                       # the last checkpoint is whole
+
+
+def test_config_errors_under_torchrun_exit_nonzero_with_one_line_per_rank(workdir):
+    r = run_cli('--config', 'quick.yaml', 'distributed.sync_batchnorm=true', cwd=workdir, entry=TORCHRUN)
+    assert r.returncode != 0
+    lines = [l for l in r.stderr.splitlines() if l.startswith('error:')]
+    assert len(lines) == 2 and all('distributed.sync_batchnorm' in l and 'GPUs only' in l for l in lines), r.stderr[-2000:]
+    assert not list((workdir/'runs').glob('*/checkpoints/*.pt'))
