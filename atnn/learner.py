@@ -159,7 +159,8 @@ class Learner:
                 loss_sum += loss * len(yb)
                 correct += (out.argmax(1) == yb).sum()
                 n += len(yb)
-        sums = all_reduce_(torch.stack([loss_sum.double(), correct.double(), torch.tensor(float(n), device=self.device)]))
+        counts = torch.stack([loss_sum.float(), correct.float(), torch.tensor(float(n), device=self.device)])  # no float64 on MPS
+        sums = all_reduce_(counts)                                 # over all processes: every rank sees the same metrics
         bad_step, peak_mb = self.reduce_max(bad_step, peak_memory_mb(self.device))
         if train and bad_step >= 0:
             raise TrainingError(f"the training loss became NaN or infinite at epoch {self.epoch}, step {bad_step} "
