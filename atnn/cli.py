@@ -35,7 +35,8 @@ def _one_line(e) -> str: return ' '.join(str(e).split())
 
 def _error(msg: str, status: int) -> int:
     env = dist_env()
-    print(f"error: {f'[rank {env.rank}] ' if env.world_size > 1 else ''}{msg}", file=sys.stderr)
+    sys.stderr.write(f"error: {f'[rank {env.rank}] ' if env.world_size > 1 else ''}{msg}\n")   # one write: ranks share stderr
+    sys.stderr.flush()
     return status
 
 def main(argv=None) -> int:
