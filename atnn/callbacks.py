@@ -84,7 +84,8 @@ class Checkpoints(Callback):
         return value < self.best if self.monitor.endswith('loss') else value > self.best
     def save(self, learn, *names):
         state = {**learn.state_dict(), **self.extra}     # on every rank: it gathers each rank's random generators
-        for name in names if self.write else (): atomic_torch_save(state, self.dir/name)
+        if not self.write: return
+        for name in names: atomic_torch_save(state, self.dir/name)
     def before_fit(self, learn):
         if learn.epoch == 0: self.save(learn, 'last.pt')     # resumable from the start
     def after_epoch(self, learn):

@@ -62,8 +62,8 @@ def distributed() -> bool:
 
 # %% ../nbs/02b_distributed.ipynb #a8dc93e6
 def all_reduce_(t: torch.Tensor, op: str = 'sum') -> torch.Tensor:
-    "Reduce `t` in place over all processes (`sum` or `max`) and return it; alone, `t` unchanged."
-    if distributed(): dist.all_reduce(t, op={'sum': dist.ReduceOp.SUM, 'max': dist.ReduceOp.MAX}[op])
+    "Reduce `t` in place over all processes (`sum`, `min` or `max`) and return it; alone, `t` unchanged."
+    if distributed(): dist.all_reduce(t, op={'sum': dist.ReduceOp.SUM, 'min': dist.ReduceOp.MIN, 'max': dist.ReduceOp.MAX}[op])
     return t
 
 def broadcast_object(obj, src: int = 0):

@@ -161,19 +161,14 @@ class Learner:
                 n += len(yb)
         counts = torch.stack([loss_sum.float(), correct.float(), torch.tensor(float(n), device=self.device)])  # no float64 on MPS
         sums = all_reduce_(counts)                                 # over all processes: every rank sees the same metrics
-        bad_step, peak_mb = self.reduce_max(bad_step, peak_memory_mb(self.device))
-        if train and bad_step >= 0:
-            raise TrainingError(f"the training loss became NaN or infinite at epoch {self.epoch}, step {bad_step} "
+        first_bad = all_reduce_(torch.where(bad_step < 0, torch.inf, bad_step.float()), 'min').item()   # inf: none
+        peak_mb = all_reduce_(torch.tensor(peak_memory_mb(self.device), device=self.device), 'max').item()
+        if train and first_bad < torch.inf:
+            raise TrainingError(f"the training loss became NaN or infinite at epoch {self.epoch}, step {int(first_bad)} "
                                 f"of {len(dl)}; the last good checkpoint is that of epoch {self.epoch - 1}. Try a lower "
                                 "learning rate, or precision fp32")
         loss_sum, correct, n = sums.tolist()
         return loss_sum / n, correct / n, peak_mb
-
-    def reduce_max(self, bad_step: torch.Tensor, peak_mb: float) -> tuple[int, float]:
-        "Over all processes: the first step with a non-finite loss (-1: none) and the largest peak memory."
-        first = torch.where(bad_step < 0, torch.iinfo(torch.long).max, bad_step.long())
-        m = all_reduce_(torch.stack([-first, torch.tensor(int(peak_mb * 1024), device=self.device)]), 'max').tolist()
-        return (-1 if -m[0] == torch.iinfo(torch.long).max else -m[0]), m[1] / 1024
 
     def fit(self, epochs: int) -> list[dict]:
         "Train for `epochs` epochs (fewer if a callback sets `stop`); returns the metrics of every epoch."

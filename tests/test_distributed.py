@@ -1,12 +1,13 @@
 "torchrun: 2 processes with Gloo on the CPU, on fake MNIST (see nbs/02b_distributed.ipynb for the design)."
-import os, signal, subprocess, sys, time
+import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 import torch
 from conftest import REPO, read_metrics, run_cli, timeless
 
 TORCHRUN = (sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(REPO/'train.py'))
-MLP = ('--config', 'quick.yaml', 'model.dropout=0')     # an MLP without batch norm or dropout: DDP must equal one process
+MLP = ('--config', 'quick.yaml', 'model.dropout=0',     # an MLP without batch norm or dropout: DDP must equal one process
+       'train.batch_size=33')                           # 33 = 17 + 16: unequal shares, so their weighting matters
 
 
 def weights(run_dir) -> dict:
@@ -25,6 +26,8 @@ def test_two_processes_match_one_with_the_same_global_batch(workdir):
     for a, b in zip(timeless(m1), timeless(m2)):
         for k in a: assert a[k] == pytest.approx(b[k], rel=1e-4, abs=1e-6), k
     w1, w2 = weights(workdir/'runs'/'one'), weights(workdir/'runs'/'two')
+    assert json.loads((workdir/'runs'/'one'/'summary.json').read_text())['tta_val_acc'] == \
+        json.loads((workdir/'runs'/'two'/'summary.json').read_text())['tta_val_acc']    # TTA counts all-reduced too
     assert list(w1) == list(w2)                          # no 'module.' prefix: checkpoints are interchangeable
     for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-4, atol=1e-6)
 
