@@ -17,7 +17,8 @@ import torchvision.transforms.v2 as T
 from torch.utils.data import DataLoader, Dataset
 from atnn.augment import Augment
 from atnn.config import AugmentConfig
-from atnn.data import datasets, fake_images
+from atnn.data import get_dataset
+from atnn.fakes import fake_images
 from atnn.loader import DeviceLoader
 
 GOAL = 5.0
@@ -46,7 +47,7 @@ def main():
     p.add_argument('--num-workers', type=int, default=3)
     args = p.parse_args()
     warnings.filterwarnings('ignore', message='This DataLoader will create')   # 3 workers on 2 cores, as the report ran
-    info = datasets['cifar100']
+    info = get_dataset('cifar100')
     x, y = fake_images(args.n, (3, 32, 32), 100)
     aug_cfg = AugmentConfig(hflip=True, random_crop=True, color_jitter=True, random_erasing=True)
 

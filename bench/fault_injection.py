@@ -14,7 +14,7 @@ import argparse, json, random, signal, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
 import yaml
-from atnn.data import make_fake_mnist
+from atnn.fakes import write_fake_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 TIMING = ('epoch_seconds', 'images_per_second', 'train_mem_mb', 'val_mem_mb', 'host_peak_rss_mb')
@@ -43,7 +43,7 @@ def main():
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        make_fake_mnist(folder/'data', 'MNIST', n_train=3000, n_test=400)
+        write_fake_mnist(folder/'data', 'MNIST', n_train=3000, n_test=400)
         (folder/'c.yaml').write_text(yaml.safe_dump(CONFIG))
         t0 = time.perf_counter()
         ref = train(folder, 'ref'); ref.wait()

@@ -16,10 +16,10 @@ Writes bench/results/gpu_check.json.
 import argparse, json, time
 from pathlib import Path
 import torch
-from atnn.callbacks import reset_peak_memory
+from atnn.utils import reset_peak_memory, use_fast_cuda_kernels
 from atnn.config import Config
-from atnn.data import fake_images
-from atnn.learner import Learner, supported_precision, use_fast_cuda_kernels
+from atnn.fakes import fake_images
+from atnn.learner import Learner, compile_warm_up, supported_precision
 from atnn.loader import DeviceLoader
 from atnn.models import create_model
 from atnn.optim import create_optimizer
@@ -44,7 +44,7 @@ def check(precision, channels_last, compiled, x, y, device):
     val_dl = DeviceLoader(x[:1000], y[:1000], 500, mean, std, device=device, channels_last=channels_last)
     learn = Learner(model, train_dl, val_dl, opt, device=device, precision=supported_precision(precision, device), compiled=compiled)
     t0 = time.perf_counter()
-    if compiled: learn.warm_up()
+    if compiled: compile_warm_up(learn)
     learn.epoch = 1
     learn.one_epoch(train=True)                         # warm-up epoch: cuDNN autotuning, allocator
     warm = time.perf_counter() - t0

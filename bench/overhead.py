@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from atnn.config import Config
-from atnn.data import fake_images
+from atnn.fakes import fake_images
 from atnn.learner import Learner
 from atnn.loader import DeviceLoader
 from atnn.models import create_model

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 import torchvision
 import torchvision.transforms as T
 from atnn.config import load_config
-from atnn.learner import train
+from atnn.run import train
 from atnn.models import MLP
 
 GOAL = 2.0

@@ -1,8 +1,8 @@
-import os, subprocess, sys
+import json, os, subprocess, sys
 from pathlib import Path
 import pytest
 import yaml
-from atnn.data import make_fake_mnist
+from atnn.fakes import write_fake_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -10,12 +10,13 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
     "A temporary working folder holding a tiny fake MNIST (torchvision layout) and a quick config."
-    make_fake_mnist(tmp_path/'data', 'MNIST', n_train=256, n_test=64)
+    write_fake_mnist(tmp_path/'data', 'MNIST', n_train=256, n_test=64)
     cfg = dict(name='quick', output_dir='runs',
                data=dict(dataset='mnist', root='data', download=False, cache_dir='cache', val_batch_size=64,
                          augment=dict(hflip=False, random_crop=False, random_erasing=False)),
                model=dict(name='mlp', hidden=[32]), optimizer=dict(lr=0.05),
-               scheduler=dict(name='steplr', step_size=1, gamma=0.5), train=dict(epochs=2, batch_size=32, progress=False))
+               scheduler=dict(name='steplr', step_size=1, gamma=0.5),
+               train=dict(epochs=2, batch_size=32, progress=False))
     (tmp_path/'quick.yaml').write_text(yaml.safe_dump(cfg))
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -42,8 +43,18 @@ def timeless(metrics: list[dict]) -> list[dict]:
 
 
 def read_metrics(run_dir) -> list[dict]:
-    import json
+    "Every epoch's line of a run folder's `metrics.jsonl`."
     return [json.loads(l) for l in (Path(run_dir)/'metrics.jsonl').read_text().splitlines()]
+
+
+def metrics(workdir, name) -> list[dict]:
+    "The metrics of run `name` under `workdir/runs`."
+    return read_metrics(Path(workdir)/'runs'/name)
+
+
+def summary(workdir, name) -> dict:
+    "The `summary.json` of run `name` under `workdir/runs`."
+    return json.loads((Path(workdir)/'runs'/name/'summary.json').read_text())
 
 
 def read_wandb_records(path) -> list:

@@ -15,7 +15,8 @@ def test_train_py_end_to_end(workdir):
     r = run_cli('--config', 'quick.yaml', cwd=workdir)
     assert r.returncode == 0, r.stderr
     run = workdir/'runs'/'quick'
-    assert sorted(p.name for p in run.iterdir()) == ['checkpoints', 'config.yaml', 'curves.png', 'metrics.jsonl', 'summary.json']
+    assert sorted(p.name for p in run.iterdir()) == ['checkpoints', 'config.yaml', 'curves.png', 'metrics.jsonl',
+                                                     'summary.json']
     assert sorted(p.name for p in (run/'checkpoints').iterdir()) == ['best.pt', 'last.pt']
     lines = [json.loads(l) for l in (run/'metrics.jsonl').read_text().splitlines()]
     assert [m['epoch'] for m in lines] == [1, 2]
@@ -79,6 +80,7 @@ BAD_CONFIGS = [  # (overrides, the key the one-line error must name)
     (['data.subset=100000'], 'data.subset'),
     (['model.name=vgg'], 'model.name'),
     (['model.name=resnet81'], 'model.name'),
+    (['tta.shift=28'], 'tta.shift'),
     (['optimizer.name=adam', 'optimizer.momentum=0.9'], 'optimizer.momentum'),
     (['optimizer.rho=0.1'], 'optimizer.rho'),
     (['optimizer.name=sam', 'optimizer.base=sam'], 'optimizer.base'),
@@ -86,6 +88,7 @@ BAD_CONFIGS = [  # (overrides, the key the one-line error must name)
     (['model.name=resnet18', 'model.pretrained=missing.pth'], 'model.pretrained'),
     (['model.hidden=[32, -1]'], 'model.hidden'),
     (['model.pretrained=true'], 'model.pretrained'),
+    (['model.name=resnest26d', 'model.hidden=[64]'], 'model.hidden'),
     (['scheduler.name=cosine_wrong'], 'scheduler.name'),
     (['scheduler.gamma=0'], 'scheduler.gamma'),
     (['device=gpu'], 'device'),
@@ -144,7 +147,8 @@ def test_missing_data_exits_1_naming_files_and_download(workdir):
     r = run_cli('--config', 'quick.yaml', cwd=workdir)
     assert r.returncode == 1
     assert 'Traceback' not in r.stderr and r.stderr.count('\n') == 1
-    for needle in ('train-images-idx3-ubyte', 't10k-labels-idx1-ubyte', str(Path('data')/'MNIST'/'raw'), 'data.download=true'):
+    mnist_raw = str(Path('data')/'MNIST'/'raw')
+    for needle in ('train-images-idx3-ubyte', 't10k-labels-idx1-ubyte', mnist_raw, 'data.download=true'):
         assert needle in r.stderr, (needle, r.stderr)
     assert not (workdir/'runs').exists()
 
@@ -159,9 +163,10 @@ def test_truncated_data_file_exits_1_naming_it(workdir, capsys):
 
 
 def test_flat_folder_of_gzipped_idx_files(workdir):
-    from atnn.data import make_fake_mnist
-    make_fake_mnist(workdir/'flat', layout='flat', gz=True)
-    assert main(['--config', 'quick.yaml', 'data.root=flat', 'data.dataset=fashion_mnist', 'train.epochs=1', 'name=flat']) == 0
+    from atnn.fakes import write_fake_mnist
+    write_fake_mnist(workdir/'flat', layout='flat', gz=True)
+    assert main(['--config', 'quick.yaml', 'data.root=flat', 'data.dataset=fashion_mnist', 'train.epochs=1',
+                 'name=flat']) == 0
     assert json.loads((workdir/'runs'/'flat'/'summary.json').read_text())['epochs_run'] == 1
 
 
@@ -179,12 +184,12 @@ def test_read_only_data_root_is_never_written(workdir):
 def test_download_goes_through_torchvision_only_when_files_are_missing(workdir, monkeypatch):
     "With data.download=true and no files, torchvision's own class is asked to download into its layout."
     import torchvision
-    from atnn.data import make_fake_mnist
+    from atnn.fakes import write_fake_mnist
     calls = []
     class FakeTorchvisionMNIST:   # stands in for the network: writes what a real download leaves behind
         def __init__(self, root, train=True, download=False):
             calls.append((root, download))
-            make_fake_mnist(root, 'MNIST', n_train=256, n_test=64)
+            write_fake_mnist(root, 'MNIST', n_train=256, n_test=64)
     monkeypatch.setattr(torchvision.datasets, 'MNIST', FakeTorchvisionMNIST)
     shutil.rmtree(workdir/'data')
     assert main(['--config', 'quick.yaml', 'data.download=true', 'train.epochs=1', 'name=dl']) == 0
@@ -201,5 +206,34 @@ def test_failed_download_exits_1_with_where_to_put_files(workdir, monkeypatch, c
     shutil.rmtree(workdir/'data')
     assert main(['--config', 'quick.yaml', 'data.download=true']) == 1
     err = capsys.readouterr().err
-    assert err.startswith('error: downloading MNIST into') and 'by hand' in err and err.count('\n') == 1
+    assert err.startswith('error: downloading MNIST failed (Error downloading') and err.count('\n') == 1
+    for needle in ('train-images-idx3-ubyte', str(Path('data')/'MNIST'/'raw'), 'data.download=false', 'data.root'):
+        assert needle in err, (needle, err)
+    assert not (workdir/'data').exists(), "a failed download leaves no empty data folder behind"
     assert not (workdir/'runs').exists()
+
+
+def test_config_file_that_is_not_text_exits_2(workdir, capsys):
+    (workdir/'random.yaml').write_bytes(bytes(range(256)) * 16)
+    before = tree(workdir)
+    assert main(['--config', 'random.yaml']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error: --config: random.yaml is not a text file') and err.count('\n') == 1
+    assert tree(workdir) == before
+
+
+def test_labels_file_where_images_belong_is_named(workdir, capsys):
+    raw = workdir/'data'/'MNIST'/'raw'
+    (raw/'train-images-idx3-ubyte').write_bytes((raw/'train-labels-idx1-ubyte').read_bytes())
+    assert main(['--config', 'quick.yaml']) == 1
+    err = capsys.readouterr().err
+    assert 'train-images-idx3-ubyte should hold images' in err and 'its header says 1 dimension(s) (256,)' in err
+
+
+def test_every_file_of_a_run_has_the_mode_open_gives(workdir):
+    assert main(['--config', 'quick.yaml', 'train.epochs=1', 'name=modes']) == 0
+    plain = workdir/'plain.txt'
+    plain.write_text('x')
+    run = workdir/'runs'/'modes'
+    modes = {str(p.relative_to(run)): oct(p.stat().st_mode & 0o777) for p in run.rglob('*') if p.is_file()}
+    assert set(modes.values()) == {oct(plain.stat().st_mode & 0o777)}, modes

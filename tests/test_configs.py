@@ -2,8 +2,9 @@
 import pytest
 from conftest import REPO
 from atnn.config import load_config
-from atnn.data import datasets, make_fake_cifar, make_fake_mnist, make_fake_pet
-from atnn.learner import train
+from atnn.data import list_datasets
+from atnn.fakes import write_fake_cifar, write_fake_mnist, write_fake_pet
+from atnn.run import train
 
 CONFIGS = sorted((REPO/'configs').glob('*.yaml'))
 
@@ -27,14 +28,14 @@ def test_report_config_is_the_report_experiment():
 
 def test_every_dataset_has_an_example_config():
     covered = {load_config(p).data.dataset for p in CONFIGS}
-    assert covered >= set(datasets), f"no example config for {set(datasets) - covered}"
+    assert covered >= set(list_datasets()), f"no example config for {set(list_datasets()) - covered}"
 
 
 def write_fake(dataset, root):
     if dataset in ('mnist', 'fashion_mnist'):
-        make_fake_mnist(root, {'mnist': 'MNIST', 'fashion_mnist': 'FashionMNIST'}[dataset], n_train=96, n_test=40)
-    elif dataset in ('cifar10', 'cifar100'): make_fake_cifar(root, dataset, n_train=96, n_test=40)
-    else: make_fake_pet(root, n_train=74, n_test=37)
+        write_fake_mnist(root, {'mnist': 'MNIST', 'fashion_mnist': 'FashionMNIST'}[dataset], n_train=96, n_test=40)
+    elif dataset in ('cifar10', 'cifar100'): write_fake_cifar(root, dataset, n_train=96, n_test=40)
+    else: write_fake_pet(root, n_train=74, n_test=37)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)

@@ -1,36 +1,33 @@
 "The five datasets through the command line, on fake files in their real formats."
-import json
 import pytest
 from atnn.cli import main
-from atnn.data import make_fake_cifar, make_fake_pet
+from conftest import summary
+from atnn.fakes import write_fake_cifar, write_fake_pet
 
 
 def run(workdir, *overrides):
     return main(['--config', 'quick.yaml', 'train.epochs=1', *overrides])
 
 
-def summary(workdir, name):
-    return json.loads((workdir/'runs'/name/'summary.json').read_text())
-
 
 @pytest.mark.parametrize('name', ['cifar10', 'cifar100'])
 def test_cifar_with_all_augmentations(workdir, name):
-    make_fake_cifar(workdir/'data', name, n_train=300, n_test=60)
-    assert run(workdir, f'data.dataset={name}', f'name={name}', 'data.augment.hflip=true', 'data.augment.random_crop=true',
-               'data.augment.color_jitter=true', 'data.augment.random_erasing=true') == 0
+    write_fake_cifar(workdir/'data', name, n_train=300, n_test=60)
+    all_on = [f'data.augment.{a}=true' for a in ('hflip', 'random_crop', 'color_jitter', 'random_erasing')]
+    assert run(workdir, f'data.dataset={name}', f'name={name}', *all_on) == 0
     s = summary(workdir, name)
     assert s['epochs_run'] == 1 and 0 <= s['final_val_acc'] <= 1
 
 
 def test_cifar_resized_and_held_out(workdir):
-    make_fake_cifar(workdir/'data', 'cifar10', n_train=300, n_test=60)
+    write_fake_cifar(workdir/'data', 'cifar10', n_train=300, n_test=60)
     assert run(workdir, 'data.dataset=cifar10', 'data.img_size=40', 'data.val_split=0.2', 'name=c40') == 0
     assert list((workdir/'cache').glob('cifar10-train-40-*.pt'))
     assert not list((workdir/'cache').glob('cifar10-test-*.pt')), "a hold-out split never reads the test files"
 
 
 def test_truncated_cifar_pickle_exits_1_naming_it(workdir, capsys):
-    folder = make_fake_cifar(workdir/'data', 'cifar100', n_train=100, n_test=20)
+    folder = write_fake_cifar(workdir/'data', 'cifar100', n_train=100, n_test=20)
     (folder/'train').write_bytes((folder/'train').read_bytes()[:999])
     assert run(workdir, 'data.dataset=cifar100') == 1
     err = capsys.readouterr().err
@@ -44,7 +41,7 @@ def test_missing_cifar_names_files_and_download(workdir, capsys):
 
 
 def test_pet_decoded_once_then_cached(workdir, monkeypatch):
-    make_fake_pet(workdir/'data', n_train=74, n_test=37)
+    write_fake_pet(workdir/'data', n_train=74, n_test=37)
     args = ('data.dataset=oxford_pet', 'data.img_size=32', 'data.num_workers=2')
     assert run(workdir, *args, 'name=pet1') == 0
     import atnn.data
@@ -56,13 +53,14 @@ def test_pet_decoded_once_then_cached(workdir, monkeypatch):
 
 
 def test_pet_without_img_size_is_a_config_error(workdir, capsys):
-    make_fake_pet(workdir/'data', n_train=10, n_test=5)
+    write_fake_pet(workdir/'data', n_train=10, n_test=5)
     assert run(workdir, 'data.dataset=oxford_pet') == 2
-    assert capsys.readouterr().err == "error: data.img_size: oxford_pet has images of varying sizes: set data.img_size (e.g. 224)\n"
+    assert capsys.readouterr().err == ("error: data.img_size: oxford_pet has images of varying sizes: "
+                                       "set data.img_size (e.g. 224)\n")
 
 
 def test_corrupted_pet_files_exit_1_naming_them(workdir, capsys):
-    base = make_fake_pet(workdir/'data', n_train=20, n_test=10)
+    base = write_fake_pet(workdir/'data', n_train=20, n_test=10)
     lst = base/'annotations'/'trainval.txt'
     lst.write_text(lst.read_text() + 'broken line\n')
     assert run(workdir, 'data.dataset=oxford_pet', 'data.img_size=32') == 1
@@ -82,4 +80,5 @@ def test_crop_padding_too_large_for_img_size(workdir, capsys):
 
 def test_grayscale_color_jitter_says_what_it_skips(workdir, capsys):
     assert run(workdir, 'data.augment.color_jitter=true', 'name=gj') == 0
-    assert 'mnist is grayscale: color_jitter applies brightness and contrast, skips saturation and hue' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert 'mnist is grayscale: color_jitter applies brightness and contrast, skips saturation and hue' in out

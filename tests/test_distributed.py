@@ -6,7 +6,8 @@ import torch
 from conftest import REPO, read_metrics, run_cli, timeless
 
 TORCHRUN = (sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(REPO/'train.py'))
-MLP = ('--config', 'quick.yaml', 'model.dropout=0',     # an MLP without batch norm or dropout: DDP must equal one process
+# an MLP without batch norm or dropout: DDP must equal one process
+MLP = ('--config', 'quick.yaml', 'model.dropout=0',
        'train.batch_size=33')                           # 33 = 17 + 16: unequal shares, so their weighting matters
 
 
@@ -34,9 +35,10 @@ def test_two_processes_match_one_with_the_same_global_batch(workdir):
 
 def test_resume_under_torchrun_continues_exactly(workdir):
     aug = ('data.augment.hflip=true', 'data.augment.random_crop=true', 'model.dropout=0.2')   # per-rank random draws
-    assert run_cli('--config', 'quick.yaml', 'name=full', 'train.epochs=3', *aug, cwd=workdir, entry=TORCHRUN).returncode == 0
-    assert run_cli('--config', 'quick.yaml', 'name=part', 'train.epochs=2', *aug, cwd=workdir, entry=TORCHRUN).returncode == 0
-    r = run_cli('--config', 'quick.yaml', 'name=part', 'train.epochs=3', *aug, 'resume=runs/part', cwd=workdir, entry=TORCHRUN)
+    torchrun = lambda *args: run_cli('--config', 'quick.yaml', *aug, *args, cwd=workdir, entry=TORCHRUN)
+    assert torchrun('name=full', 'train.epochs=3').returncode == 0
+    assert torchrun('name=part', 'train.epochs=2').returncode == 0
+    r = torchrun('name=part', 'train.epochs=3', 'resume=runs/part')
     assert r.returncode == 0, r.stderr
     assert 'resuming after epoch 2 of 3' in r.stdout
     assert timeless(read_metrics(workdir/'runs'/'part')) == timeless(read_metrics(workdir/'runs'/'full'))
@@ -84,5 +86,6 @@ def test_config_errors_under_torchrun_exit_nonzero_with_one_line_per_rank(workdi
     r = run_cli('--config', 'quick.yaml', 'distributed.sync_batchnorm=true', cwd=workdir, entry=TORCHRUN)
     assert r.returncode != 0
     errors = r.stderr.split('error: [rank ')[1:]        # the two ranks' lines may interleave on a shared stderr
-    assert len(errors) == 2 and all('distributed.sync_batchnorm' in e and 'GPUs only' in e for e in errors), r.stderr[-2000:]
+    assert len(errors) == 2, r.stderr[-2000:]
+    assert all('distributed.sync_batchnorm' in e and 'GPUs only' in e for e in errors), r.stderr[-2000:]
     assert not list((workdir/'runs').glob('*/checkpoints/*.pt'))

@@ -1,20 +1,15 @@
 "LR and batch-size schedules, early stopping and TTA through the command line, on fake MNIST."
-import json
 import torch
 from atnn.cli import main
+from conftest import metrics, summary
 
 
-def metrics(workdir, name):
-    return [json.loads(l) for l in (workdir/'runs'/name/'metrics.jsonl').read_text().splitlines()]
-
-
-def summary(workdir, name):
-    return json.loads((workdir/'runs'/name/'summary.json').read_text())
 
 
 def test_batch_size_schedule_and_scaled_lr_in_metrics(workdir):
     assert main(['--config', 'quick.yaml', 'train.epochs=5', 'train.batch_size=16', 'scheduler={name: none}', 'name=bs',
-                 'train.batch_size_schedule={policy: linear, max_batch_size: 48, start_epoch: 1, end_epoch: 5, every: 2, scale_lr: true}']) == 0
+                 'train.batch_size_schedule={policy: linear, max_batch_size: 48, start_epoch: 1, end_epoch: 5, '
+                 'every: 2, scale_lr: true}']) == 0
     m = metrics(workdir, 'bs')
     assert [x['batch_size'] for x in m] == [16, 16, 32, 32, 48]
     assert [round(x['lr'], 6) for x in m] == [0.05, 0.05, 0.1, 0.1, 0.15]
@@ -32,7 +27,8 @@ def test_early_stopping_stops_and_says_when(workdir):
 
 
 def test_early_stopping_off(workdir):
-    assert main(['--config', 'quick.yaml', 'train.epochs=3', 'optimizer.lr=1e-7', 'name=noes', 'train.early_stopping=null']) == 0
+    assert main(['--config', 'quick.yaml', 'train.epochs=3', 'optimizer.lr=1e-7', 'name=noes',
+                 'train.early_stopping=null']) == 0
     assert summary(workdir, 'noes')['epochs_run'] == 3
 
 
@@ -40,8 +36,8 @@ def test_plateau_and_cosine_schedules(workdir):
     assert main(['--config', 'quick.yaml', 'train.epochs=4', 'name=cos', 'optimizer.lr=0.1',
                  'scheduler={name: cosine, warmup_epochs: 1}']) == 0
     assert [round(x['lr'], 6) for x in metrics(workdir, 'cos')] == [0.05, 0.1, 0.075, 0.025]
-    assert main(['--config', 'quick.yaml', 'train.epochs=2', 'name=pl', 'scheduler={name: plateau, patience: 0, factor: 0.5}',
-                 'optimizer.lr=1e-7']) == 0
+    assert main(['--config', 'quick.yaml', 'train.epochs=2', 'name=pl',
+                 'scheduler={name: plateau, patience: 0, factor: 0.5}', 'optimizer.lr=1e-7']) == 0
     assert len(metrics(workdir, 'pl')) == 2
 
 
