@@ -1,10 +1,11 @@
-"""Run every CPU benchmark side by side and collect their results in bench/results.md.
+"""Run the CPU benchmarks one after the other; each writes its bench/results/<name>.json.
 
     python bench/run_all.py [--data-root /usr/share/datasets/fashion-mnist]
 
 Runs bench/data_pipeline.py, bench/overhead.py, bench/time_to_accuracy.py and bench/tta.py (the last on the
 augmented resnet18 of bench/resnet18_fashion.sh if it exists, else on a quick one trained here for one epoch).
-Takes about 10 minutes on a 2-core CPU. bench/fault_injection.py and bench/gpu_check.py are run on their own.
+Takes about 10 minutes on a 2-core CPU. bench/fault_injection.py, bench/ddp.py and bench/gpu_check.py are run on
+their own. The README's tables are made from the JSON files (bench/tables.py), never copied by hand.
 """
 import argparse, json, subprocess, sys, time
 from pathlib import Path
@@ -40,13 +41,7 @@ def main():
                 'train.epochs=1', 'tta.enabled=false', 'output_dir=runs/bench-quick', 'name=resnet18-flip-crop',
                 'train.progress=false', 'data.augment.hflip=true', 'data.augment.random_crop=true', 'data.augment.crop_padding=2']))
     rows.append(run('tta', ['bench/tta.py', str(model_run.relative_to(REPO)), '--data-root', args.data_root, '--repeats', '1']))
-    lines = ['# Benchmark results', '', f'`python bench/run_all.py` on {time.strftime("%Y-%m-%d")}, '
-             f'{sum(r["seconds"] for r in rows) / 60:.1f} minutes in all.', '',
-             '| benchmark | command | result | seconds |', '|---|---|---|---|']
-    lines += [f"| {r['name']} | `{r['command']}` | {r['result']} | {r['seconds']:.0f} |" for r in rows]
-    (BENCH/'results.md').write_text('\n'.join(lines) + '\n')
     (BENCH/'results'/'run_all.json').write_text(json.dumps(rows, indent=2) + '\n')
-    print(f"wrote {BENCH/'results.md'}")
 
 
 if __name__ == '__main__': main()

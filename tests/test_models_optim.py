@@ -8,7 +8,7 @@ from conftest import summary
 def test_resnet18_with_sam_checkpoints_its_base_optimizer(workdir):
     "Every optimizer trains in nbs/08_learner; here, that SAM's state (its base's) reaches the checkpoint."
     opt = ['optimizer.name=sam', 'optimizer.base=adam', 'optimizer.adaptive=true']
-    args = ['--config', 'quick.yaml', 'model.name=resnet18', 'train.epochs=1', 'data.subset=64', 'name=r', *opt]
+    args = ['--config', 'quick.yaml', 'model={name: resnet18}', 'train.epochs=1', 'data.subset=64', 'name=r', *opt]
     assert main(args) == 0
     s = summary(workdir, 'r')
     assert s['epochs_run'] == 1 and 0 <= s['final_val_acc'] <= 1
@@ -17,7 +17,7 @@ def test_resnet18_with_sam_checkpoints_its_base_optimizer(workdir):
 
 
 def test_unknown_model_lists_close_timm_names(workdir, capsys):
-    assert main(['--config', 'quick.yaml', 'model.name=resnest26']) == 2
+    assert main(['--config', 'quick.yaml', 'model={name: resnest26}']) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: model.name: unknown model 'resnest26'; close names: ") and 'resnest26d' in err
 
@@ -25,7 +25,7 @@ def test_unknown_model_lists_close_timm_names(workdir, capsys):
 def test_pretrained_file_of_another_architecture_is_refused(workdir, capsys):
     import timm
     torch.save(timm.create_model('resnet50').state_dict(), workdir/'r50.pth')
-    assert main(['--config', 'quick.yaml', 'model.name=resnet18', 'model.pretrained=r50.pth']) == 2
+    assert main(['--config', 'quick.yaml', 'model={name: resnet18, pretrained: r50.pth}']) == 2
     err = capsys.readouterr().err
     assert err.startswith('error: model.pretrained: the weights in r50.pth do not fit resnet18')
     assert err.count('\n') == 1
@@ -38,9 +38,9 @@ def test_pretrained_file_round_trip(workdir):
     src = timm.create_model('resnet18', num_classes=1000, in_chans=3)
     torch.save(src.state_dict(), workdir/'r18.pth')
     write_fake_cifar(workdir/'data', 'cifar10', n_train=64, n_test=32)
-    assert main(['--config', 'quick.yaml', 'model.name=resnet18', 'model.pretrained=r18.pth', 'data.dataset=cifar10',
+    assert main(['--config', 'quick.yaml', 'model={name: resnet18, pretrained: r18.pth}', 'data.dataset=cifar10',
                  'train.epochs=1', 'optimizer.lr=0.0', 'name=ft']) == 2   # lr must be > 0: config error, nothing run
-    assert main(['--config', 'quick.yaml', 'model.name=resnet18', 'model.pretrained=r18.pth', 'data.dataset=cifar10',
+    assert main(['--config', 'quick.yaml', 'model={name: resnet18, pretrained: r18.pth}', 'data.dataset=cifar10',
                  'train.epochs=1', 'optimizer.lr=1e-9', 'optimizer.momentum=0', 'optimizer.nesterov=false',
                  'optimizer.weight_decay=0', 'name=ft']) == 0
     ck = torch.load(workdir/'runs'/'ft'/'checkpoints'/'last.pt', weights_only=True)['model']
@@ -49,5 +49,5 @@ def test_pretrained_file_round_trip(workdir):
 
 
 def test_small_stem_runs(workdir):
-    assert main(['--config', 'quick.yaml', 'model.name=resnest14d', 'model.small_stem=true', 'data.subset=40',
+    assert main(['--config', 'quick.yaml', 'model={name: resnest14d, small_stem: true}', 'data.subset=40',
                  'train.epochs=1', 'name=ss']) == 0

@@ -1,6 +1,6 @@
-"Precision, channels_last and torch.compile through the command line (CPU paths; GPU figures come from bench/).
+"""Precision, channels_last and torch.compile through the command line (CPU paths; GPU figures come from bench/).
 
-That each precision trains, SAM included, is checked in nbs/08_learner; here, what only a whole run shows."
+That each precision trains, SAM included, is checked in nbs/08_learner; here, what only a whole run shows."""
 import torch
 from atnn.cli import main
 from conftest import metrics, summary
@@ -19,7 +19,7 @@ def test_channels_last_is_a_noted_no_op_for_the_mlp(workdir, capsys):
 
 
 def test_channels_last_resnet(workdir):
-    assert main(['--config', 'quick.yaml', 'model.name=resnet18', 'train.channels_last=true', 'data.subset=64',
+    assert main(['--config', 'quick.yaml', 'model={name: resnet18}', 'train.channels_last=true', 'data.subset=64',
                  'train.precision=bf16', 'name=clr', 'train.epochs=1']) == 0
 
 

@@ -1,0 +1,81 @@
+"""The README's tables of measured figures, made from bench/results/*.json (their one source).
+
+`nbs/index.ipynb` calls these; `python .ci/readme.py` turns the notebook into README.md.
+"""
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent/'results'
+
+
+def load(name: str) -> dict:
+    return json.loads((RESULTS/f'{name}.json').read_text())
+
+
+def pct(x) -> str: return '-' if x is None else f"{x:.2%}"
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    "A markdown table."
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    return '\n'.join(lines + ['| ' + ' | '.join(str(c) for c in r) + ' |' for r in rows])
+
+
+def benchmark_rows() -> list[list]:
+    d, o, t, v = load('data_pipeline'), load('overhead'), load('time_to_accuracy'), load('tta')
+    f, p = load('fault_injection'), load('ddp')['cases']
+    m, r = o['cases']['mlp'], o['cases']['resnet18']
+    return [
+        ["data pipeline: atnn's loader with all four augmentations vs torchvision's `DataLoader` + v2 per-image "
+         f"transforms ({d['args']['num_workers']} workers), CIFAR-sized images, batch {d['args']['batch_size']}",
+         '`python bench/data_pipeline.py`',
+         f"{d['atnn_images_per_s']:,.0f} vs {d['torchvision_images_per_s']:,.0f} images/s: **{d['ratio']:.1f}x**",
+         f"{d['goal']:g}x"],
+        ["training overhead: one atnn training epoch vs a bare PyTorch loop over the same tensors, same model and "
+         "optimizer, fastest of 4 alternating epochs", '`python bench/overhead.py`',
+         f"MLP ({m['images']:,} images) **{m['ratio']:.2f}x**, resnet18 ({r['images']:,} images) "
+         f"**{r['ratio']:.2f}x**", f"{o['goal']:.2f}x"],
+        [f"time to accuracy: atnn vs a tutorial-style script (torchvision `FashionMNIST`, per-image transforms, "
+         f"`DataLoader` with {t['num_workers']} workers), same MLP, optimizer, schedule, {t['epochs']} epochs, "
+         "real Fashion-MNIST", '`python bench/time_to_accuracy.py`',
+         f"{pct(t['atnn_val_acc'])} in {t['atnn_seconds']:.1f} s vs {pct(t['reference_val_acc'])} in "
+         f"{t['reference_seconds']:.1f} s: **{t['speedup']:.1f}x** faster", f"{t['goal']:g}x"],
+        [f"TTA cost: 18-view TTA vs 18 plain evaluations of the validation set, {v['model']}",
+         f"`python bench/tta.py {v['run']}`", f"{v['tta_seconds']:.1f} s vs {v['eighteen_plain_seconds']:.1f} s: "
+         f"**{v['ratio']:.2f}x**", f"{v['goal']:.2f}x"],
+        ["fault injection: a real run killed with SIGKILL 1-3 times at random moments, resumed, compared with an "
+         "uninterrupted run", f"`python bench/fault_injection.py --trials {f['trials']}`",
+         f"**{f['identical']}/{f['trials']}** bit-identical (metrics and weights)", 'all'],
+        ["torchrun on a 2-core CPU: 2 processes x 1 thread (Gloo) vs 1 process x 2 threads, same run, real "
+         "Fashion-MNIST", '`python bench/ddp.py`',
+         f"MLP **{p['mlp']['ratio']:.2f}x**, resnet18 **{p['resnet18']['ratio']:.2f}x** (two processes are slower "
+         "on one CPU)", 'reported'],
+    ]
+
+
+def benchmark_table() -> str:
+    "Every benchmark: what it compares, its command, what it measured, its goal."
+    return table(['what', 'command', 'result', 'goal'], benchmark_rows())
+
+
+def results_rows() -> list[list]:
+    runs = load('fashion_results')
+    return [[r['run'], f"`{r['command']}`", r['epochs'], f"**{pct(r['final_val_acc'])}**", pct(r['tta_val_acc']),
+             f"{r['total_seconds'] / 60:.1f} min ({r['epoch_seconds']:.0f} s)"] for r in runs['runs']]
+
+
+def results_table() -> str:
+    "Real Fashion-MNIST runs (bench/fashion_results.py)."
+    return table(['run', 'command', 'epochs', 'val acc', 'with 18-view TTA', 'wall time (per epoch)'], results_rows())
+
+
+def headline_table() -> str:
+    "The few figures a newcomer wants first."
+    t, d, runs = load('time_to_accuracy'), load('data_pipeline'), load('fashion_results')['runs']
+    rows = [[f"Fashion-MNIST, {r['run']}, {r['epochs']} epochs, 2-core CPU", f"{pct(r['final_val_acc'])} val acc "
+             f"({pct(r['tta_val_acc'])} with TTA) in {r['total_seconds'] / 60:.1f} min"] for r in runs]
+    rows += [['time to the same accuracy as a tutorial-style PyTorch script (MLP, Fashion-MNIST)',
+              f"**{t['speedup']:.1f}x** faster"],
+             ['data pipeline with four augmentations vs torchvision `DataLoader` + transforms',
+              f"**{d['ratio']:.1f}x** the images/s"]]
+    return table(['measured', 'result'], rows)
