@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ConfigError', 'DataError', 'TrainingError']
 
-# %% ../nbs/00_errors.ipynb #f26ffd10
+# %% ../nbs/00_errors.ipynb #925a75b3
 class ConfigError(ValueError):
     "A bad configuration value; `key` is the dotted key at fault."
     def __init__(self, key: str, msg: str):

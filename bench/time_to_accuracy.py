@@ -4,7 +4,7 @@ Both train the same MLP (784-512-256-10, dropout 0.2) with the same optimizer (S
 Nesterov, weight decay 5e-4), schedule (StepLR(4, 0.3)), batch size (128) and epochs (10), validating on the
 10,000 test images every epoch. The reference is written the way most tutorials do it: torchvision's
 FashionMNIST dataset with per-image `ToTensor` + `Normalize` transforms and a DataLoader with worker processes.
-atnn is `atnn.learner.train` on configs/fashion_mnist_mlp.yaml, timed end to end including decoding the data
+atnn is `atnn.run.train` on configs/fashion_mnist_mlp.yaml, timed end to end including decoding the data
 (into a fresh cache). Setup not timed for the reference: unpacking the gzipped files into torchvision's layout.
 
     python bench/time_to_accuracy.py [--data-root /usr/share/datasets/fashion-mnist] [--epochs 10] [--num-workers 2]

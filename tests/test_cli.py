@@ -5,7 +5,7 @@ import pytest
 import torch
 import yaml
 from atnn.cli import main
-from conftest import run_cli, tree
+from conftest import metrics, run_cli, summary, tree
 
 METRIC_KEYS = 'epoch lr batch_size train_loss train_acc val_loss val_acc epoch_seconds train_mem_mb val_mem_mb'.split()
 SUMMARY_KEYS = 'best_val_acc best_epoch epochs_run stopped_early final_val_acc tta_val_acc total_seconds'.split()
@@ -18,18 +18,18 @@ def test_train_py_end_to_end(workdir):
     assert sorted(p.name for p in run.iterdir()) == ['checkpoints', 'config.yaml', 'curves.png', 'metrics.jsonl',
                                                      'summary.json']
     assert sorted(p.name for p in (run/'checkpoints').iterdir()) == ['best.pt', 'last.pt']
-    lines = [json.loads(l) for l in (run/'metrics.jsonl').read_text().splitlines()]
+    lines = metrics(workdir, 'quick')
     assert [m['epoch'] for m in lines] == [1, 2]
     for m in lines:
         assert set(METRIC_KEYS) <= set(m)
         assert 0 <= m['train_acc'] <= 1 and 0 <= m['val_acc'] <= 1 and m['train_mem_mb'] > 0
     assert [m['lr'] for m in lines] == [0.05, 0.025]
-    summary = json.loads((run/'summary.json').read_text())
-    assert set(SUMMARY_KEYS) <= set(summary)
-    assert summary['epochs_run'] == 2 and summary['stopped_early'] is False and 0 <= summary['tta_val_acc'] <= 1
-    assert summary['best_val_acc'] == max(m['val_acc'] for m in lines)
-    assert summary['best_val_acc'] > 0.5, "the fake classes are easy: training must beat chance (0.1)"
-    assert json.loads(r.stdout[r.stdout.index('{'):]) == summary
+    s = summary(workdir, 'quick')
+    assert set(SUMMARY_KEYS) <= set(s)
+    assert s['epochs_run'] == 2 and s['stopped_early'] is False and 0 <= s['tta_val_acc'] <= 1
+    assert s['best_val_acc'] == max(m['val_acc'] for m in lines)
+    assert s['best_val_acc'] > 0.5, "the fake classes are easy: training must beat chance (0.1)"
+    assert json.loads(r.stdout[r.stdout.index('{'):]) == s
     resolved = yaml.safe_load((run/'config.yaml').read_text())
     assert resolved['optimizer']['lr'] == 0.05 and resolved['optimizer']['momentum'] == 0.9   # defaults filled in
     for name in ('best.pt', 'last.pt'):
@@ -44,7 +44,7 @@ def test_console_script_matches_train_py(workdir):
     assert exe, "pip install -e . should put atnn-train on PATH"
     r = run_cli('--config', 'quick.yaml', 'name=console', 'train.epochs=1', cwd=workdir, entry=(exe,))
     assert r.returncode == 0, r.stderr
-    assert json.loads((workdir/'runs'/'console'/'summary.json').read_text())['epochs_run'] == 1
+    assert summary(workdir, 'console')['epochs_run'] == 1
 
 
 def test_overrides_apply(workdir):
@@ -167,7 +167,7 @@ def test_flat_folder_of_gzipped_idx_files(workdir):
     write_fake_mnist(workdir/'flat', layout='flat', gz=True)
     assert main(['--config', 'quick.yaml', 'data.root=flat', 'data.dataset=fashion_mnist', 'train.epochs=1',
                  'name=flat']) == 0
-    assert json.loads((workdir/'runs'/'flat'/'summary.json').read_text())['epochs_run'] == 1
+    assert summary(workdir, 'flat')['epochs_run'] == 1
 
 
 def test_read_only_data_root_is_never_written(workdir):

@@ -1,9 +1,9 @@
 "torchrun: 2 processes with Gloo on the CPU, on fake MNIST (see nbs/02b_distributed.ipynb for the design)."
-import json, os, signal, subprocess, sys, time
+import os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 import torch
-from conftest import REPO, read_metrics, run_cli, timeless
+from conftest import REPO, read_metrics, run_cli, summary, timeless
 
 TORCHRUN = (sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(REPO/'train.py'))
 # an MLP without batch norm or dropout: DDP must equal one process
@@ -27,8 +27,7 @@ def test_two_processes_match_one_with_the_same_global_batch(workdir):
     for a, b in zip(timeless(m1), timeless(m2)):
         for k in a: assert a[k] == pytest.approx(b[k], rel=1e-4, abs=1e-6), k
     w1, w2 = weights(workdir/'runs'/'one'), weights(workdir/'runs'/'two')
-    assert json.loads((workdir/'runs'/'one'/'summary.json').read_text())['tta_val_acc'] == \
-        json.loads((workdir/'runs'/'two'/'summary.json').read_text())['tta_val_acc']    # TTA counts all-reduced too
+    assert summary(workdir, 'one')['tta_val_acc'] == summary(workdir, 'two')['tta_val_acc']   # TTA all-reduced too
     assert list(w1) == list(w2)                          # no 'module.' prefix: checkpoints are interchangeable
     for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-4, atol=1e-6)
 

@@ -42,7 +42,7 @@ def test_imports_flow_forward_in_notebook_order():
 
 
 def test_no_import_cycle():
-    seen, done = set(), set()
+    done = set()
     def walk(m, path):
         assert m not in path, f"import cycle: {' -> '.join(path + [m])}"
         if m in done: return
