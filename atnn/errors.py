@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ConfigError', 'DataError', 'TrainingError']
 
-# %% ../nbs/00_errors.ipynb #925a75b3
+# %% ../nbs/00_errors.ipynb #a15a4e0c
 class ConfigError(ValueError):
     "A bad configuration value; `key` is the dotted key at fault."
     def __init__(self, key: str, msg: str):

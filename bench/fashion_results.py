@@ -1,11 +1,11 @@
 """The README's results on real Fashion-MNIST (all 60,000 training images, the 10,000 test images for validation).
 
-    python bench/fashion_results.py [--data-root /usr/share/datasets/fashion-mnist] [--small-stem]
+    python bench/fashion_results.py [RUN ...] [--data-root /usr/share/datasets/fashion-mnist]
 
 Trains each run with `python train.py` in runs/results-fashion/ (a run already finished is not run again) and
-writes bench/results/fashion_results.json, the one source of the README's table. Wall times on a 2-core CPU:
-about 1 minute (MLP), 20 minutes (resnet18, 12 epochs); `--small-stem` adds resnet18 with the small-input stem,
-2 epochs, about an hour.
+writes bench/results/fashion_results.json, the one source of the README's table. RUN: mlp, resnet18,
+resnet18-small-stem (default: the first two). Wall times on an idle 2-core CPU: about 1 minute (mlp), 20 minutes
+(resnet18, 12 epochs; 80 minutes on a slower 2-core machine), about an hour (resnet18-small-stem, 2 epochs).
 """
 import argparse, json, subprocess, sys
 from pathlib import Path
@@ -43,9 +43,9 @@ def train(name: str, data_root: str) -> dict:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--data-root', default='/usr/share/datasets/fashion-mnist')
-    p.add_argument('--small-stem', action='store_true', help="also the small-stem resnet18 (about an hour)")
+    p.add_argument('runs', nargs='*', default=['mlp', 'resnet18'], choices=list(RUNS), metavar='RUN')
     args = p.parse_args()
-    names = ['mlp', 'resnet18'] + (['resnet18-small-stem'] if args.small_stem else [])
+    names = args.runs
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO, capture_output=True, text=True).stdout
     out = dict(name='fashion_results', data_root=args.data_root, commit=commit.strip(),
                runs=[train(n, args.data_root) for n in names])
