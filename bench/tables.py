@@ -54,8 +54,10 @@ def benchmark_rows() -> list[list]:
 
 
 def benchmark_table() -> str:
-    "Every benchmark: what it compares, its command, what it measured, its goal."
-    return table(['what', 'command', 'result', 'goal'], benchmark_rows())
+    "Every benchmark: what it compares, its command, what it measured, its goal; and how long run_all took."
+    minutes = sum(r['seconds'] for r in json.loads((RESULTS/'run_all.json').read_text())) / 60
+    return (table(['what', 'command', 'result', 'goal'], benchmark_rows())
+            + f"\n\nThe last `python bench/run_all.py` took {minutes:.0f} minutes.")
 
 
 def results_rows() -> list[list]:
