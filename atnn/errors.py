@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ConfigError', 'DataError', 'TrainingError', 'did_you_mean']
 
-# %% ../nbs/00_errors.ipynb #6d378200
+# %% ../nbs/00_errors.ipynb #0bff2b3d
 import difflib
 
 class ConfigError(ValueError):
