@@ -23,7 +23,8 @@ def test_cifar_resized_and_held_out(workdir):
     write_fake_cifar(workdir/'data', 'cifar10', n_train=300, n_test=60)
     assert run(workdir, 'data.dataset=cifar10', 'data.img_size=40', 'data.val_split=0.2', 'name=c40') == 0
     assert list((workdir/'cache').glob('cifar10-train-40-*.pt'))
-    assert not list((workdir/'cache').glob('cifar10-test-*.pt')), "a hold-out split never reads the test files"
+    assert list((workdir/'cache').glob('cifar10-test-40-*.pt')), "the test split is read for the final test figures"
+    assert summary(workdir, 'c40')['test_acc'] is not None
 
 
 def test_truncated_cifar_pickle_exits_1_naming_it(workdir, capsys):
