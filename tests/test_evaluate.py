@@ -174,7 +174,7 @@ def test_eval_with_missing_data_exits_1_and_writes_nothing(workdir, capsys):
 def test_eval_data_root_override_finds_moved_data(workdir):
     run = train_run(workdir, 'r')
     shutil.move(workdir/'data', workdir/'moved')
-    assert eval_main([str(run), 'data.root=moved', 'data.cache_dir=fresh', '--no-tta']) == 0
+    assert eval_main([str(run), '--no-tta', 'data.root=moved', 'data.cache_dir=fresh']) == 0   # options first, too
     assert (run/'eval'/'best-val'/'report.json').is_file()
 
 
