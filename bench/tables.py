@@ -50,7 +50,59 @@ def benchmark_rows() -> list[list]:
          "Fashion-MNIST", '`python bench/ddp.py`',
          f"MLP **{p['mlp']['ratio']:.2f}x**, resnet18 **{p['resnet18']['ratio']:.2f}x** (two processes are slower "
          "on one CPU)", 'reported'],
+        *evaluation_rows(),
     ]
+
+
+def evaluation_rows() -> list[list]:
+    "The benchmarks of atnn-eval and atnn-predict."
+    e, p = load('eval_speed'), load('predict_speed')
+    em, er, pm, pr = e['cases']['mlp'], e['cases']['resnet18'], p['cases']['mlp'], p['cases']['resnet18']
+    rate = lambda c, k: f"{c['images_per_s'][k]:,.0f}"
+    return [
+        [f"atnn-eval: `Predictor.interpret` (no TTA) vs training's validation pass, same model, {er['images']:,} "
+         "Fashion-MNIST test images", '`python bench/eval_speed.py`',
+         f"resnet18 {er['evaluation_seconds']:.1f} s vs {er['validation_pass_seconds']:.1f} s: **{er['ratio']:.2f}x**; "
+         f"MLP {em['evaluation_seconds']:.2f} s vs {em['validation_pass_seconds']:.2f} s", f"{e['goal']:g}x"],
+        [f"atnn-predict on {pr['images']:,} PNG files: `predict_files` ({p['workers']} decoding processes) vs "
+         f"torchvision `ImageFolder` + `DataLoader` ({p['workers']} workers) + the same model, images/s",
+         '`python bench/predict_speed.py`',
+         f"resnet18 {rate(pr, 'atnn')} vs {rate(pr, 'torchvision')}: **{pr['ratio']:.2f}x**; MLP {rate(pm, 'atnn')} "
+         f"vs {rate(pm, 'torchvision')}: **{pm['ratio']:.2f}x** (decoding alone: {rate(pm, 'decode')})",
+         f"{p['goal']:g}x"],
+    ]
+
+
+def eval_table() -> str:
+    "Finished Fashion-MNIST runs evaluated on the test split (bench/fashion_eval.py)."
+    rows = [[e['run'], f"{e['checkpoint']} (epoch {e['epoch']})", f"**{pct(e['accuracy'])}**", pct(e['top5_accuracy']),
+             f"{e['loss']:.3f}", pct(e['tta_accuracy']),
+             ', '.join(f"{m['actual']} as {m['predicted']} ({m['count']})" for m in e['most_confused'][:3]),
+             f"{e['predict_agrees']:,}/{e['images']:,}"] for e in load('fashion_eval')['evaluations']]
+    return table(['run', 'checkpoint', 'test acc', 'top-5', 'loss', 'with TTA', 'most confused (of the '
+                  'final predictions)', 'atnn-predict on PNGs agrees'], rows)
+
+
+def per_class_table() -> str:
+    "Recall and precision per class on the Fashion-MNIST test split, for each evaluated run."
+    evals = load('fashion_eval')['evaluations']
+    header = ['class'] + [f"{e['run']} {k}" for e in evals for k in ('recall', 'precision')]
+    rows = [[c['class']] + [f"{e['per_class'][i][k]:.3f}" for e in evals for k in ('recall', 'precision')]
+            for i, c in enumerate(evals[0]['per_class'])]
+    return table(header, rows)
+
+
+def held_out_table() -> str:
+    "Test accuracy of the epoch chosen on held-out validation vs the best epoch on the test split itself."
+    seeds = load('fashion_eval')['held_out']
+    rows = [[s['seed'], f"{s['epoch_by_val']}", pct(s['test_acc_chosen_on_val']), f"{s['epoch_by_test']}",
+             pct(s['test_acc_chosen_on_test']), f"{s['test_acc_chosen_on_test'] - s['test_acc_chosen_on_val']:+.2%}"]
+            for s in seeds]
+    mean = lambda k: sum(s[k] for s in seeds) / len(seeds)
+    rows.append(['mean', '', pct(mean('test_acc_chosen_on_val')), '', pct(mean('test_acc_chosen_on_test')),
+                 f"**{mean('test_acc_chosen_on_test') - mean('test_acc_chosen_on_val'):+.2%}**"])
+    return table(['seed', 'epoch chosen on validation', 'its test acc (atnn\'s `test_acc`)',
+                  'best epoch on test', 'its test acc (the report\'s procedure)', 'optimism'], rows)
 
 
 def benchmark_table() -> str:
