@@ -9,25 +9,17 @@ report (per class, confusion); the validation pass has its tensors in memory alr
 Writes bench/results/eval_speed.json and ends with `eval_speed: <ratio>x (goal 1.0x)`: evaluation seconds over
 validation-pass seconds for resnet18 (lower is better; the MLP's figures, milliseconds, are reported too).
 """
-import argparse, json, time
+import argparse, json
 from pathlib import Path
 import torch
 from atnn.config import Config
 from atnn.data import get_dataset
 from atnn.evaluate import Predictor
 from atnn.run import create_learner
+from timing import best_of
 
 GOAL = 1.0
 OFF = dict(hflip=False, random_crop=False, color_jitter=False, random_erasing=False)
-
-
-def best_of(fns: dict, repeats: int) -> dict:
-    "Fastest wall time of each function in `fns`, calling them in turn (ABAB...) `repeats` times."
-    best = dict.fromkeys(fns, float('inf'))
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter(); fn(); best[name] = min(best[name], time.perf_counter() - t0)
-    return best
 
 
 def case(model: str, data_root: str, repeats: int) -> dict:

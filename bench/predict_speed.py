@@ -15,7 +15,7 @@ Writes bench/results/predict_speed.json and ends with `predict_speed: <ratio>x (
 torchvision's for resnet18. `decode_bound` in the JSON is atnn's rate over decoding's alone (1.0: the model adds
 nothing).
 """
-import argparse, json, tempfile, time, warnings
+import argparse, json, tempfile, warnings
 from pathlib import Path
 import torch
 from PIL import Image
@@ -23,6 +23,7 @@ from atnn.config import Config
 from atnn.data import get_dataset, load_split
 from atnn.evaluate import Predictor, decode_files, decoder_pool
 from atnn.models import create_model
+from timing import best_of
 
 GOAL = 1.0
 
@@ -53,15 +54,6 @@ def decode_only(paths, workers: int, chunk=256) -> int:
     chunks = [paths[i:i + chunk] for i in range(0, len(paths), chunk)]
     with decoder_pool(workers) as pool:
         return sum(len(x) for x, _ in pool.map(decode_files, chunks, *([v] * len(chunks) for v in (28, 28, 1))))
-
-
-def best_of(fns: dict, repeats: int) -> dict:
-    "Fastest wall time of each function in `fns`, calling them in turn (ABAB...) `repeats` times."
-    best = dict.fromkeys(fns, float('inf'))
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter(); fn(); best[name] = min(best[name], time.perf_counter() - t0)
-    return best
 
 
 def config(model: str, data_root: str, workers: int) -> Config:
