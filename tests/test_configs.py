@@ -3,7 +3,7 @@ import pytest
 from conftest import REPO
 from atnn.config import load_config
 from atnn.data import list_datasets
-from atnn.fakes import write_fake_cifar, write_fake_mnist, write_fake_pet
+from atnn.fakes import write_fake_cifar, write_fake_folder, write_fake_mnist, write_fake_pet
 from atnn.run import train
 
 CONFIGS = sorted((REPO/'configs').glob('*.yaml'))
@@ -35,17 +35,19 @@ def write_fake(dataset, root):
     if dataset in ('mnist', 'fashion_mnist'):
         write_fake_mnist(root, {'mnist': 'MNIST', 'fashion_mnist': 'FashionMNIST'}[dataset], n_train=96, n_test=40)
     elif dataset in ('cifar10', 'cifar100'): write_fake_cifar(root, dataset, n_train=96, n_test=40)
+    elif dataset == 'folder': write_fake_folder(root, {'train': 60, 'val': 21})
     else: write_fake_pet(root, n_train=74, n_test=37)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
 def test_example_config_trains_one_epoch_on_fake_data(path, tmp_path):
-    "Each shipped config runs as written, shrunk only in data size, epochs and (Pet) image size and weights."
+    "Each shipped config runs as written, shrunk only in data size, epochs, (Pet, folder) image size and weights."
     dataset = load_config(path).data.dataset
     write_fake(dataset, tmp_path/'data')
     shrink = [f'data.root={tmp_path}/data', 'data.download=false', f'data.cache_dir={tmp_path}/cache',
               f'output_dir={tmp_path}/runs', 'train.epochs=1', 'train.batch_size=32', 'train.progress=false']
-    if dataset == 'oxford_pet': shrink += ['data.img_size=48', 'model.pretrained=false', 'data.val_batch_size=37']
+    if dataset in ('oxford_pet', 'folder'):
+        shrink += ['data.img_size=48', 'model.pretrained=false', 'data.val_batch_size=37']
     cfg = load_config(path, shrink)
     summary = train(cfg, print_fn=lambda *a, **k: None)
     assert summary['epochs_run'] == 1 and 0 <= summary['final_val_acc'] <= 1
