@@ -5,19 +5,20 @@ process:
 
 - first: atnn decoding the folder once into its cache (threads, `data.num_workers`), at 128 px;
 - per epoch, alternating (ABAB...) and keeping the fastest: atnn's `DeviceLoader` with all four augmentations
-  over the cached tensor, in memory and memory-mapped, against torchvision `ImageFolder` + v2 transforms
-  (resize, center crop, flip, padded random crop, color jitter, erasing, normalize) + `DataLoader` with the
-  same number of worker processes, batch 128; no model, so the figure is the input pipeline's alone;
-- the memory of a fresh process after one memory-mapped epoch, against the decoded size: its private
-  (anonymous) resident memory, and the file pages of the cache it holds mapped (page cache: the kernel reclaims
-  them under pressure, which is what lets a cache larger than memory train).
+  over the cached tensor, in memory and memory-mapped, against torchvision `ImageFolder` + transforms (resize,
+  center crop, flip, padded random crop, color jitter, erasing, normalize) + `DataLoader` with the same number
+  of worker processes, batch 128; no model, so the figure is the input pipeline's alone. The same again without
+  color jitter (flip, crop, erasing), whose per-pixel hue rotation dominates the cost on a CPU;
+- the private (anonymous) resident memory of a fresh process after one epoch, with the cache in memory and
+  memory-mapped: the difference is the decoded split, which the memory-mapped path leaves in the page cache
+  (file pages the kernel reclaims under pressure: what lets a cache larger than memory train).
 
     python bench/folder_pipeline.py [--images 10000] [--size 160] [--img-size 128] [--workers 3] [--repeats 2]
 
 Writes bench/results/folder_pipeline.json and ends with `folder_pipeline: <ratio>x (goal 5x)`: atnn's images/s
 (in memory, after the first decode) over torchvision's.
 """
-import argparse, json, subprocess, sys, tempfile, time, warnings
+import argparse, dataclasses, json, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 import torch
 from PIL import Image
@@ -49,17 +50,18 @@ def config(root, cache, img_size, workers, *extra):
                               f'data.img_size={img_size}', f'data.num_workers={workers}', *AUG, *extra]).data
 
 
-def atnn_epoch(s, d) -> int:
+def atnn_epoch(s, d, jitter=True) -> int:
+    a = d.augment if jitter else dataclasses.replace(d.augment, color_jitter=False)
     dl = DeviceLoader(s.train_x, s.train_y, 128, s.info.mean, s.info.std, shuffle=True,
-                      augment=Augment(d.augment, s.info.mean), pin_memory=not s.memory_mapped)
+                      augment=Augment(a, s.info.mean), pin_memory=not s.memory_mapped)
     return sum(len(yb) for _, yb in dl)
 
 
-def torchvision_epoch(root, img_size, workers, mean, std) -> int:
+def torchvision_epoch(root, img_size, workers, mean, std, jitter=True) -> int:
     from torchvision import datasets, transforms as T
     tf = T.Compose([T.Resize(img_size), T.CenterCrop(img_size), T.RandomHorizontalFlip(),
-                    T.RandomCrop(img_size, padding=16), T.ColorJitter(0.4, 0.4, 0.4, 0.1), T.PILToTensor(),
-                    T.ConvertImageDtype(torch.float32), T.Normalize(mean, std), T.RandomErasing()])
+                    T.RandomCrop(img_size, padding=16), *([T.ColorJitter(0.4, 0.4, 0.4, 0.1)] if jitter else []),
+                    T.PILToTensor(), T.ConvertImageDtype(torch.float32), T.Normalize(mean, std), T.RandomErasing()])
     ds = datasets.ImageFolder(str(Path(root)/'train'), transform=tf)
     dl = torch.utils.data.DataLoader(ds, batch_size=128, shuffle=True, num_workers=workers)
     return sum(len(yb) for _, yb in dl)
@@ -70,13 +72,21 @@ import sys
 sys.path.insert(0, {bench!r})
 from folder_pipeline import atnn_epoch, config
 from atnn.folder import load_folder_splits
-d = config({root!r}, {cache!r}, {img_size}, {workers}, 'data.memory_fraction=1e-12')
+d = config({root!r}, {cache!r}, {img_size}, {workers}, 'data.memory_fraction={fraction}')
 s = load_folder_splits(d)
-assert s.memory_mapped
-atnn_epoch(s, d)
+assert s.memory_mapped == ({fraction} < 1e-6)
+atnn_epoch(s, d, jitter=False)
 status = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines() if ':' in l)
-print(int(status['RssAnon'].split()[0]) / 1024, int(status['RssFile'].split()[0]) / 1024)
+print(int(status['RssAnon'].split()[0]) / 1024)
 """
+
+
+def private_memory_mb(root, cache, args, fraction) -> float:
+    "Private resident memory of a fresh process after one epoch from the cache (memory-mapped if `fraction` tiny)."
+    code = RSS_CHILD.format(bench=str(Path(__file__).parent), root=str(root), cache=str(cache),
+                            img_size=args.img_size, workers=args.workers, fraction=fraction)
+    return float(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                                check=True).stdout.split()[-1])
 
 
 def main():
@@ -95,26 +105,24 @@ def main():
         t0 = time.perf_counter(); s = load_folder_splits(d); first = time.perf_counter() - t0
         dm = config(root, cache, args.img_size, args.workers, 'data.memory_fraction=1e-12')
         sm = load_folder_splits(dm)
+        tv = lambda jitter: torchvision_epoch(root, args.img_size, args.workers, s.info.mean, s.info.std, jitter)
         t = best_of({'atnn': lambda: atnn_epoch(s, d), 'atnn_memory_mapped': lambda: atnn_epoch(sm, dm),
-                     'torchvision': lambda: torchvision_epoch(root, args.img_size, args.workers, s.info.mean,
-                                                              s.info.std)}, args.repeats)
-        code = RSS_CHILD.format(bench=str(Path(__file__).parent), root=str(root), cache=str(cache),
-                                img_size=args.img_size, workers=args.workers)
-        anon, file_pages = map(float, subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                                                     check=True).stdout.split()[-2:])
+                     'torchvision': lambda: tv(True), 'atnn_no_jitter': lambda: atnn_epoch(s, d, False),
+                     'torchvision_no_jitter': lambda: tv(False)}, args.repeats)
+        memory = {k: private_memory_mb(root, cache, args, f) for k, f in (('in_memory', 0.9), ('memory_mapped', 1e-12))}
     n = len(s.train_y)
     rate = {k: n / v for k, v in t.items()}
     out = dict(name='folder_pipeline', args=vars(args), images=n, first_decode_seconds=first,
                decode_images_per_s=n / first, epoch_seconds=t, images_per_s=rate,
                ratio=rate['atnn'] / rate['torchvision'],
                memory_mapped_ratio=rate['atnn_memory_mapped'] / rate['torchvision'],
-               decoded_mb=s.train_x.nbytes / 2**20, memory_mapped_anon_mb=anon, memory_mapped_file_mb=file_pages,
-               goal=GOAL)
+               no_jitter_ratio=rate['atnn_no_jitter'] / rate['torchvision_no_jitter'],
+               decoded_mb=s.train_x.nbytes / 2**20, private_memory_mb=memory, goal=GOAL)
     Path(__file__).parent.joinpath('results', 'folder_pipeline.json').write_text(json.dumps(out, indent=2) + '\n')
     print(f"first decode into the cache: {first:.1f} s ({n / first:,.0f} images/s)")
     for k, v in rate.items(): print(f"{k:<20} {v:>9,.0f} images/s per epoch")
-    print(f"after a memory-mapped epoch, a fresh process holds {anon:,.0f} MB private memory and {file_pages:,.0f} MB "
-          f"of reclaimable file pages, for {out['decoded_mb']:,.0f} MB decoded")
+    print(f"private memory after one epoch: {memory['in_memory']:,.0f} MB in memory, {memory['memory_mapped']:,.0f} MB "
+          f"memory-mapped, for {out['decoded_mb']:,.0f} MB decoded")
     print(f"folder_pipeline: {out['ratio']:.1f}x (goal {GOAL:g}x)")
 
 

@@ -51,7 +51,30 @@ def benchmark_rows() -> list[list]:
          f"MLP **{p['mlp']['ratio']:.2f}x**, resnet18 **{p['resnet18']['ratio']:.2f}x** (two processes are slower "
          "on one CPU)", 'reported'],
         *evaluation_rows(),
+        folder_row(),
     ]
+
+
+def folder_row() -> list:
+    "The folder-pipeline benchmark."
+    f = load('folder_pipeline')
+    a, r, m = f['args'], f['images_per_s'], f['private_memory_mb']
+    return [f"folder of {f['images']:,} JPEGs ({a['size']} px -> {a['img_size']} px): atnn's decode-once cache + "
+            "`DeviceLoader` vs torchvision `ImageFolder` + transforms + `DataLoader` "
+            f"({a['workers']} workers), per epoch after the first decode ({f['first_decode_seconds']:.0f} s); "
+            "private memory of a fresh process after one epoch", '`python bench/folder_pipeline.py`',
+            f"all four augmentations: {r['atnn']:,.0f} vs {r['torchvision']:,.0f} images/s, **{f['ratio']:.1f}x** "
+            f"(memory-mapped {r['atnn_memory_mapped']:,.0f}); without color jitter: {r['atnn_no_jitter']:,.0f} vs "
+            f"{r['torchvision_no_jitter']:,.0f}, **{f['no_jitter_ratio']:.1f}x**; memory {m['in_memory']:,.0f} MB "
+            f"in memory vs **{m['memory_mapped']:,.0f} MB** memory-mapped, for {f['decoded_mb']:,.0f} MB decoded",
+            f"{f['goal']:g}x"]
+
+
+def folder_fashion_table() -> str:
+    "Fashion-MNIST from its IDX files and from PNG class folders (bench/folder_fashion.py)."
+    rows = [[r['run'], r['source'], r['epochs'], f"**{pct(r['final_val_acc'])}**", f"{r['epoch_seconds']:.1f} s",
+             f"{r['total_seconds']:.0f} s"] for r in load('folder_fashion')['runs']]
+    return table(['run', 'data', 'epochs', 'val acc', 'per epoch', 'whole run (folder: with the first decode)'], rows)
 
 
 def evaluation_rows() -> list[list]:
