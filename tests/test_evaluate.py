@@ -187,3 +187,14 @@ def test_console_scripts(workdir):
     assert json.loads(r.stdout)['path'] == 'a.png'
     r = run_cli(str(run), '--topk', '0', 'a.png', cwd=workdir, entry=(shutil.which('atnn-predict'),))
     assert (r.returncode, r.stderr) == (2, "error: --topk: must be at least 1, got 0\n")
+
+
+def test_resumed_run_tests_the_best_checkpoint_from_its_file(workdir):
+    "After a resume, the best weights are no longer in memory: TestEval reads them back from best.pt."
+    run = train_run(workdir, 'r', 'data.val_split=0.25', 'tta.enabled=false', 'train.epochs=2')
+    first = summary(workdir, 'r')
+    assert main(['--config', 'quick.yaml', 'train.epochs=2', 'name=r', 'data.val_split=0.25', 'tta.enabled=false',
+                 f'resume={run}']) == 0                               # nothing left to train: only the end runs
+    again = summary(workdir, 'r')
+    assert (again['test_acc'], again['test_loss'], again['test_epoch']) == (
+        first['test_acc'], first['test_loss'], first['test_epoch'])
