@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING: from atnn.config import AugmentConfig
 
 # %% auto #0
-__all__ = ['hflip', 'random_hflip', 'crop_padded', 'random_crop', 'adjust_brightness', 'adjust_contrast', 'adjust_saturation',
-           'adjust_hue', 'color_jitter', 'erase_boxes', 'erasing_boxes', 'random_erasing', 'Augment']
+__all__ = ['LUMA', 'COLOR_OPS', 'hflip', 'random_hflip', 'crop_padded', 'random_crop', 'crop_flip', 'adjust_brightness',
+           'adjust_contrast', 'adjust_saturation', 'adjust_hue', 'compiled_color_ops', 'color_jitter', 'erase_boxes',
+           'erasing_boxes', 'random_erasing', 'Augment']
 
 # %% ../nbs/02_augment.ipynb #805888bb
 def _uniform(n, lo, hi, g, device):
@@ -40,15 +41,33 @@ def random_crop(x, pad=4, g=None):
     top, left = torch.randint(0, 2*pad + 1, (2, len(x)), device=x.device, generator=g)
     return crop_padded(x, pad, top, left)
 
+def crop_flip(x, pad, top, left, flip):
+    "`hflip(crop_padded(x, pad, top, left), flip)`; on the CPU by one window copy per image."
+    if x.device.type != 'cpu': return hflip(crop_padded(x, pad, top, left), flip)
+    H, W = x.shape[-2:]
+    xp, out = torch.nn.functional.pad(x, (pad, pad, pad, pad)) if pad else x, torch.empty_like(x)
+    for i, (t, l, f) in enumerate(zip(top.tolist(), left.tolist(), flip.tolist())):
+        window = xp[i, :, t:t + H, l:l + W]
+        out[i] = window.flip(-1) if f else window
+    return out
+
 # %% ../nbs/02_augment.ipynb #3ee3aa6c
 def _blend(a, b, f): return torch.lerp(b, a, f[:, None, None, None]).clamp_(0, 1)   # f*a + (1-f)*b, as torchvision
 
-def _gray(x):
-    "ITU-R 601-2 luma, as torchvision's rgb_to_grayscale; keeps a channel dim."
-    return x if x.shape[1] == 1 else (0.2989 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2])[:, None]
+LUMA = (0.2989, 0.587, 0.114)    # ITU-R 601-2, as torchvision's rgb_to_grayscale
 
-def adjust_brightness(x, f): return _blend(x, torch.zeros_like(x), f)
-def adjust_contrast(x, f): return _blend(x, _gray(x).mean((1, 2, 3), keepdim=True), f)
+def _gray(x):
+    "Grayscale of `x`, keeping a channel dim."
+    return x if x.shape[1] == 1 else (x * torch.tensor(LUMA, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+
+def _mean_gray(x):
+    "Each image's mean gray level, shaped to broadcast: the luma of its mean color."
+    m = x.mean((2, 3))
+    m = m if x.shape[1] == 1 else m @ torch.tensor(LUMA, device=x.device)[:, None]
+    return m[:, :, None, None]
+
+def adjust_brightness(x, f): return (x * f[:, None, None, None]).clamp_(0, 1)   # blend with black
+def adjust_contrast(x, f): return _blend(x, _mean_gray(x), f)
 def adjust_saturation(x, f): return x if x.shape[1] == 1 else _blend(x, _gray(x), f)
 
 def adjust_hue(x, shift):
@@ -66,16 +85,18 @@ def adjust_hue(x, shift):
     return v[:, None] - c[:, None] * torch.minimum(k, 4 - k).clamp_(0, 1)
 
 # %% ../nbs/02_augment.ipynb #e0127e30
-def color_jitter(x, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, g=None):
+COLOR_OPS = (adjust_brightness, adjust_contrast, adjust_saturation, adjust_hue)
+
+def compiled_color_ops() -> tuple:
+    "`COLOR_OPS`, each fused by `torch.compile` (for any batch size)."
+    return tuple(torch.compile(op, dynamic=True) for op in COLOR_OPS)
+
+def color_jitter(x, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, g=None, ops=COLOR_OPS):
     "torchvision's ColorJitter with per-image factors; the order of the four ops is drawn once per batch."
-    draw = lambda lo, hi: _uniform(len(x), lo, hi, g, x.device)
-    ops = [(adjust_brightness, brightness, lambda: draw(max(0, 1 - brightness), 1 + brightness)),
-           (adjust_contrast, contrast, lambda: draw(max(0, 1 - contrast), 1 + contrast)),
-           (adjust_saturation, saturation, lambda: draw(max(0, 1 - saturation), 1 + saturation)),
-           (adjust_hue, hue, lambda: draw(-hue, hue))]
+    strengths = (brightness, contrast, saturation, hue)
+    ranges = [(max(0, 1 - s), 1 + s) for s in strengths[:3]] + [(-hue, hue)]
     for i in torch.randperm(4, generator=g, device=x.device).tolist():
-        fn, strength, factors = ops[i]
-        if strength: x = fn(x, factors())
+        if strengths[i]: x = ops[i](x, _uniform(len(x), *ranges[i], g, x.device))
     return x
 
 # %% ../nbs/02_augment.ipynb #51e0663d
@@ -110,16 +131,23 @@ def random_erasing(x, mean, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), g=None)
 # %% ../nbs/02_augment.ipynb #ccac8c65
 class Augment:
     "The augmentations `cfg` enables, applied to a uint8 batch; returns floats in [0, 1]."
-    def __init__(self, cfg: AugmentConfig, mean, seed=0, device='cpu'):
+    def __init__(self, cfg: AugmentConfig, mean, seed=0, device='cpu', compile=False):
         self.cfg, self.device = cfg, torch.device(device)
         self.mean = torch.tensor(mean, device=self.device)
         self.g = torch.Generator(device=self.device).manual_seed(seed)
+        self.color_ops = compiled_color_ops() if compile and cfg.color_jitter else COLOR_OPS
 
     def __call__(self, xb: torch.Tensor) -> torch.Tensor:
-        c, g, x = self.cfg, self.g, xb.float() / 255
-        if c.random_crop: x = random_crop(x, c.crop_padding, g)
-        if c.hflip: x = random_hflip(x, 0.5, g)
-        if c.color_jitter: x = color_jitter(x, c.brightness, c.contrast, c.saturation, c.hue, g)
+        c, g, n, x = self.cfg, self.g, len(xb), xb
+        if c.random_crop or c.hflip:       # on the uint8 pixels; draws as random_crop's, then random_hflip's
+            pad = c.crop_padding if c.random_crop else 0
+            top, left = (torch.randint(0, 2*pad + 1, (2, n), device=xb.device, generator=g) if c.random_crop
+                         else torch.zeros(2, n, dtype=torch.long, device=xb.device))
+            flip = (torch.rand(n, device=xb.device, generator=g) < 0.5 if c.hflip
+                    else torch.zeros(n, dtype=torch.bool, device=xb.device))
+            x = crop_flip(xb, pad, top, left, flip)
+        x = x.float().div_(255)
+        if c.color_jitter: x = color_jitter(x, c.brightness, c.contrast, c.saturation, c.hue, g, self.color_ops)
         if c.random_erasing: x = random_erasing(x, self.mean, c.erasing_p, c.erasing_scale, c.erasing_ratio, g)
         return x
 

@@ -327,7 +327,8 @@ class TrainConfig:
     precision: str = option('fp32', "fp32 | bf16 | fp16: autocast dtype (fp16 adds a gradient scaler); a device "
                                  "without it runs fp32 with a notice", choices=['fp32', 'bf16', 'fp16'])
     channels_last: bool = option(False, "channels_last memory format for models with convolutions (no-op for the MLP)")
-    compile: bool = option(False, "torch.compile the model; compilation happens before the first epoch's clock starts")
+    compile: bool = option(False, "torch.compile the model and color jitter; compiled before the first epoch's clock "
+                                  "starts")
     progress: bool = option(True, "show a progress bar (hidden automatically when output is not a terminal or "
                                   "notebook)")
 

@@ -370,9 +370,10 @@ def load_splits(d: DataConfig, seed: int = 0) -> Splits:
     return Splits(info, x[train], y[train], x[val], y[val], *load_split(info, d, train=False))
 
 # %% ../nbs/01_data.ipynb #2e103b70
-def channel_stats(x: torch.Tensor, chunk=10000) -> tuple[list[float], list[float]]:
-    "Per-channel mean and std of uint8 images `x` (N, C, H, W), on the 0-1 scale."
+def channel_stats(x: torch.Tensor, chunk_bytes=2**28) -> tuple[list[float], list[float]]:
+    "Per-channel mean and std of uint8 images `x` (N, C, H, W), on the 0-1 scale; float64 copies of `chunk_bytes`."
     s = torch.zeros(x.shape[1], dtype=torch.float64); s2 = torch.zeros_like(s)
+    chunk = max(1, chunk_bytes // (8 * x[0].numel()))      # bounded: x may be a memory-mapped 15 GB cache
     for i in range(0, len(x), chunk):
         xc = x[i:i + chunk].double().div(255)
         s += xc.sum((0, 2, 3)); s2 += xc.pow(2).sum((0, 2, 3))

@@ -5,6 +5,7 @@
 # %% ../nbs/02b_distributed.ipynb #6ae51752
 from __future__ import annotations
 import io, os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 import torch
@@ -14,8 +15,8 @@ from .errors import ConfigError
 if TYPE_CHECKING: from atnn.config import DistributedConfig
 
 # %% auto #0
-__all__ = ['DistEnv', 'dist_env', 'init_distributed', 'shutdown_distributed', 'distributed', 'all_reduce_', 'broadcast_object',
-           'all_gather_object', 'wrap_ddp', 'unwrap']
+__all__ = ['DistEnv', 'dist_env', 'init_distributed', 'shutdown_distributed', 'distributed', 'local_main_first', 'all_reduce_',
+           'broadcast_object', 'all_gather_object', 'wrap_ddp', 'unwrap']
 
 # %% ../nbs/02b_distributed.ipynb #1c5f6c91
 @dataclass(frozen=True)
@@ -63,6 +64,15 @@ def shutdown_distributed():
 def distributed() -> bool:
     "Is this process one of several in an initialized process group?"
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+@contextmanager
+def local_main_first():
+    "Run the block on each machine's first process before its others, which then read the caches it wrote."
+    wait = distributed() and dist_env().local_rank != 0
+    if wait: dist.barrier()
+    try: yield
+    finally:
+        if distributed() and not wait: dist.barrier()     # also on an error: the others then fail, not hang
 
 # %% ../nbs/02b_distributed.ipynb #e2191934
 _REDUCE_OPS = {'sum': dist.ReduceOp.SUM, 'min': dist.ReduceOp.MIN, 'max': dist.ReduceOp.MAX}

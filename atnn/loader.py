@@ -57,7 +57,7 @@ class DeviceLoader:
             xb = self.gather(order[mine], order_on_device[mine])
             self.batch_weight = len(xb) * self.world_size / (end - i)  # this share's weight in the global mean
             xb = self.augment(xb) if self.augment is not None else xb.float().div_(255)
-            xb = ((xb - self.mean) / self.std).contiguous(memory_format=self.memory_format)
+            xb = xb.sub_(self.mean).div_(self.std).contiguous(memory_format=self.memory_format)   # xb is ours
             yield xb, self.y[order_on_device[mine]]
 
 # %% ../nbs/02a_loader.ipynb #777609c6

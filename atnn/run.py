@@ -14,7 +14,7 @@ from .data import DatasetInfo, check_data, load_splits
 from .folder import load_folder_splits     # noqa: F401  (registers the `folder` dataset)
 from .augment import Augment
 from .loader import DeviceLoader
-from .distributed import broadcast_object, dist_env, distributed, init_distributed, wrap_ddp
+from .distributed import broadcast_object, dist_env, distributed, init_distributed, local_main_first, wrap_ddp
 from .models import check_model, count_params, create_model
 from .optim import create_optimizer
 from .schedule import create_scheduler
@@ -51,13 +51,13 @@ def create_run_dir(output_dir, name: str) -> Path:
     raise RuntimeError(f"no free run folder name for {name} in {out}")
 
 # %% ../nbs/08a_run.ipynb #1a248de9
-def create_augment(a, info: DatasetInfo, seed: int, device, print_fn=print) -> Augment | None:
+def create_augment(a, info: DatasetInfo, seed: int, device, compile=False, print_fn=print) -> Augment | None:
     "The training augmentation config section `a` asks for (None if all off); notes what a grayscale dataset skips."
     if not (a.hflip or a.random_crop or a.color_jitter or a.random_erasing): return None
     if a.color_jitter and info.channels == 1:
         print_fn(f"note: {info.name} is grayscale: color_jitter applies brightness and contrast, skips saturation "
                  "and hue")
-    return Augment(a, info.mean, seed=seed, device=device)
+    return Augment(a, info.mean, seed=seed, device=device, compile=compile)
 
 def _use_channels_last(model, loaders, name: str):
     "Move `model` and the batches of `loaders` to channels_last, if `model` has convolutions (else a notice)."
@@ -88,9 +88,9 @@ def create_learner(cfg: Config, cbs=()) -> Learner:
     env, t = dist_env(), cfg.train
     use_fast_cuda_kernels(device)
     seed_everything(cfg.seed)
-    s = load_splits(cfg.data, cfg.seed)
+    with local_main_first(): s = load_splits(cfg.data, cfg.seed)     # one download and decode per machine
     shard = dict(rank=env.rank, world_size=env.world_size)       # same order everywhere, a disjoint share each
-    augment = create_augment(cfg.data.augment, s.info, cfg.seed + env.rank, device)   # each process its own draws
+    augment = create_augment(cfg.data.augment, s.info, cfg.seed + env.rank, device, t.compile)   # own draws each
     train_dl = DeviceLoader(s.train_x, s.train_y, t.batch_size, s.info.mean, s.info.std, shuffle=True, seed=cfg.seed,
                             device=device, augment=augment, pin_memory=not s.memory_mapped, **shard)
     val_dl = DeviceLoader(s.val_x, s.val_y, cfg.data.val_batch_size, s.info.mean, s.info.std, device=device, **shard)

@@ -5,10 +5,11 @@ process:
 
 - first: atnn decoding the folder once into its cache (threads, `data.num_workers`), at 128 px;
 - per epoch, alternating (ABAB...) and keeping the fastest: atnn's `DeviceLoader` with all four augmentations
-  over the cached tensor, in memory and memory-mapped, against torchvision `ImageFolder` + transforms (resize,
-  center crop, flip, padded random crop, color jitter, erasing, normalize) + `DataLoader` with the same number
-  of worker processes, batch 128; no model, so the figure is the input pipeline's alone. The same again without
-  color jitter (flip, crop, erasing), whose per-pixel hue rotation dominates the cost on a CPU;
+  over the cached tensor, in memory and memory-mapped, and with the color jitter compiled (`train.compile`),
+  against torchvision `ImageFolder` + transforms (resize, center crop, flip, padded random crop, color jitter,
+  erasing, normalize) + `DataLoader` with the same number of worker processes, batch 128; no model, so the
+  figure is the input pipeline's alone. The same again without color jitter (flip, crop, erasing), whose
+  per-pixel hue rotation dominates the eager cost on a CPU;
 - the private (anonymous) resident memory of a fresh process after one epoch, with the cache in memory and
   memory-mapped: the difference is the decoded split, which the memory-mapped path leaves in the page cache
   (file pages the kernel reclaims under pressure: what lets a cache larger than memory train).
@@ -16,7 +17,8 @@ process:
     python bench/folder_pipeline.py [--images 10000] [--size 160] [--img-size 128] [--workers 3] [--repeats 2]
 
 Writes bench/results/folder_pipeline.json and ends with `folder_pipeline: <ratio>x (goal 5x)`: atnn's images/s
-(in memory, after the first decode) over torchvision's.
+(in memory, after the first decode, default settings: eager color jitter) over torchvision's; the compiled
+ratio is printed above it.
 """
 import argparse, dataclasses, json, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
@@ -50,10 +52,14 @@ def config(root, cache, img_size, workers, *extra):
                               f'data.img_size={img_size}', f'data.num_workers={workers}', *AUG, *extra]).data
 
 
-def atnn_epoch(s, d, jitter=True) -> int:
+def augment(d, s, jitter=True, compile=False) -> Augment:
     a = d.augment if jitter else dataclasses.replace(d.augment, color_jitter=False)
-    dl = DeviceLoader(s.train_x, s.train_y, 128, s.info.mean, s.info.std, shuffle=True,
-                      augment=Augment(a, s.info.mean), pin_memory=not s.memory_mapped)
+    return Augment(a, s.info.mean, compile=compile)
+
+
+def atnn_epoch(s, aug: Augment) -> int:
+    dl = DeviceLoader(s.train_x, s.train_y, 128, s.info.mean, s.info.std, shuffle=True, augment=aug,
+                      pin_memory=not s.memory_mapped)
     return sum(len(yb) for _, yb in dl)
 
 
@@ -70,12 +76,12 @@ def torchvision_epoch(root, img_size, workers, mean, std, jitter=True) -> int:
 RSS_CHILD = """
 import sys
 sys.path.insert(0, {bench!r})
-from folder_pipeline import atnn_epoch, config
+from folder_pipeline import atnn_epoch, augment, config
 from atnn.folder import load_folder_splits
 d = config({root!r}, {cache!r}, {img_size}, {workers}, 'data.memory_fraction={fraction}')
 s = load_folder_splits(d)
 assert s.memory_mapped == ({fraction} < 1e-6)
-atnn_epoch(s, d, jitter=False)
+atnn_epoch(s, augment(d, s, jitter=False))
 status = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines() if ':' in l)
 print(int(status['RssAnon'].split()[0]) / 1024)
 """
@@ -106,9 +112,11 @@ def main():
         dm = config(root, cache, args.img_size, args.workers, 'data.memory_fraction=1e-12')
         sm = load_folder_splits(dm)
         tv = lambda jitter: torchvision_epoch(root, args.img_size, args.workers, s.info.mean, s.info.std, jitter)
-        t = best_of({'atnn': lambda: atnn_epoch(s, d), 'atnn_memory_mapped': lambda: atnn_epoch(sm, dm),
-                     'torchvision': lambda: tv(True), 'atnn_no_jitter': lambda: atnn_epoch(s, d, False),
-                     'torchvision_no_jitter': lambda: tv(False)}, args.repeats)
+        eager, compiled, no_jitter = augment(d, s), augment(d, s, compile=True), augment(d, s, jitter=False)
+        t = best_of({'atnn': lambda: atnn_epoch(s, eager), 'atnn_memory_mapped': lambda: atnn_epoch(sm, eager),
+                     'atnn_compiled': lambda: atnn_epoch(s, compiled), 'torchvision': lambda: tv(True),
+                     'atnn_no_jitter': lambda: atnn_epoch(s, no_jitter), 'torchvision_no_jitter': lambda: tv(False)},
+                    args.repeats)
         memory = {k: private_memory_mb(root, cache, args, f) for k, f in (('in_memory', 0.9), ('memory_mapped', 1e-12))}
     n = len(s.train_y)
     rate = {k: n / v for k, v in t.items()}
@@ -116,6 +124,7 @@ def main():
                decode_images_per_s=n / first, epoch_seconds=t, images_per_s=rate,
                ratio=rate['atnn'] / rate['torchvision'],
                memory_mapped_ratio=rate['atnn_memory_mapped'] / rate['torchvision'],
+               compiled_ratio=rate['atnn_compiled'] / rate['torchvision'],
                no_jitter_ratio=rate['atnn_no_jitter'] / rate['torchvision_no_jitter'],
                decoded_mb=s.train_x.nbytes / 2**20, private_memory_mb=memory, goal=GOAL)
     Path(__file__).parent.joinpath('results', 'folder_pipeline.json').write_text(json.dumps(out, indent=2) + '\n')
@@ -123,6 +132,7 @@ def main():
     for k, v in rate.items(): print(f"{k:<20} {v:>9,.0f} images/s per epoch")
     print(f"private memory after one epoch: {memory['in_memory']:,.0f} MB in memory, {memory['memory_mapped']:,.0f} MB "
           f"memory-mapped, for {out['decoded_mb']:,.0f} MB decoded")
+    print(f"color jitter compiled (train.compile): {out['compiled_ratio']:.1f}x torchvision")
     print(f"folder_pipeline: {out['ratio']:.1f}x (goal {GOAL:g}x)")
 
 
