@@ -178,6 +178,7 @@ def summarize(history: list[dict], results: dict, total_seconds: float, **extra)
     final = history[results['restored_epoch'] - 1] if results.get('restored_epoch') else history[-1]
     return dict(best_val_acc=best['val_acc'], best_epoch=best['epoch'], epochs_run=len(history),
                 stopped_early=results.get('stopped_early', False), stopped_epoch=results.get('stopped_epoch'),
+                pruned=results.get('pruned', False),
                 final_val_acc=final['val_acc'], final_val_loss=final['val_loss'],
                 tta_val_acc=results.get('tta_val_acc'), restored_epoch=results.get('restored_epoch'),
                 **{k: results.get(k) for k in ('test_acc', 'test_loss', 'test_tta_acc', 'test_epoch')},

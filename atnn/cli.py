@@ -11,7 +11,8 @@ from .errors import ConfigError, DataError, TrainingError
 from .config import Config, load_config
 
 # %% auto #0
-__all__ = ['DEFAULT_CONFIG', 'create_parser', 'main', 'create_eval_parser', 'eval_main', 'create_predict_parser', 'predict_main']
+__all__ = ['DEFAULT_CONFIG', 'create_parser', 'agent_style_overrides', 'main', 'create_eval_parser', 'eval_main',
+           'create_predict_parser', 'predict_main', 'create_sweep_parser', 'sweep_main']
 
 # %% ../nbs/90_cli.ipynb #ee26cad2
 DEFAULT_CONFIG = 'configs/current_config.yaml'
@@ -24,11 +25,17 @@ def create_parser() -> argparse.ArgumentParser:
     "The `atnn-train` argument parser."
     p = _Parser(prog='atnn-train', description="Train an image classifier from a YAML config.",
                 epilog="Overrides are dotted keys with YAML values, e.g. optimizer.lr=0.1 tta.enabled=false "
-                       "data.augment.hflip=false. All keys: nbs/config_reference.md.")
+                       "data.augment.hflip=false (also --optimizer.lr=0.1, as `wandb agent` writes them). "
+                       "All keys: nbs/config_reference.md.")
     p.add_argument('--config', default=None, metavar='PATH', help=f"YAML config (default: {DEFAULT_CONFIG})")
     p.add_argument('--print-config', action='store_true', help="print the resolved config and exit without training")
     p.add_argument('overrides', nargs='*', metavar='key.sub=value', help="config overrides")
     return p
+
+def agent_style_overrides(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    "`argv` with each `--key.sub=value` that is not one of `parser`'s options as the override `key.sub=value`."
+    options = {s for a in parser._actions for s in a.option_strings}
+    return [a[2:] if a.startswith('--') and '=' in a and a.partition('=')[0] not in options else a for a in argv]
 
 def _config_path(args) -> str:
     "The config file to read: --config, else the default one, which must then exist here."
@@ -73,7 +80,8 @@ def _guarded(what: str, command) -> int:
 def main(argv=None) -> int:
     "`atnn-train` with `argv` (default `sys.argv[1:]`); returns the exit status."
     def command():
-        args = create_parser().parse_intermixed_args(argv)
+        parser = create_parser()
+        args = parser.parse_intermixed_args(agent_style_overrides(sys.argv[1:] if argv is None else argv, parser))
         summary = _run(load_config(_config_path(args), args.overrides), args.print_config)
         if summary is not None: print(json.dumps(summary, indent=2))
         return 0
@@ -136,3 +144,27 @@ def predict_main(argv=None) -> int:
             else: print(_prediction_line(path, top, args.json), flush=True)
         return 1 if failed else 0
     return _guarded('prediction', command)
+
+# %% ../nbs/90_cli.ipynb #1fbeb123
+def create_sweep_parser() -> argparse.ArgumentParser:
+    "The `atnn-sweep` argument parser."
+    p = _Parser(prog='atnn-sweep', description="Search config values with Optuna, one atnn run per trial; a "
+                "leaderboard, figures and best.yaml in the sweep folder.",
+                epilog="Overrides set the sweep file's keys, e.g. trials=8 sampler=random overrides.data.val_split=0.2 "
+                       "'space.optimizer.lr={low: 0.01, high: 1, log: true}'. Run the same command again to continue "
+                       "a sweep; watch it with optuna-dashboard <storage URL>.")
+    p.add_argument('sweep', metavar='SWEEP.yaml', help="the sweep file (e.g. sweeps/fashion_mnist_mlp.yaml)")
+    p.add_argument('--workers', type=int, default=1, metavar='N',
+                   help="trials at once, one process each (GPUs shared round-robin, CPU cores shared out)")
+    p.add_argument('overrides', nargs='*', metavar='key=value', help="sweep-file overrides")
+    return p
+
+def sweep_main(argv=None) -> int:
+    "`atnn-sweep` with `argv` (default `sys.argv[1:]`); returns the exit status."
+    def command():
+        args = create_sweep_parser().parse_intermixed_args(argv)
+        if args.workers < 1: raise ConfigError('--workers', f"must be at least 1, got {args.workers}")
+        from atnn.sweep import load_sweep, run_sweep                    # deferred, as for training
+        run_sweep(load_sweep(args.sweep, args.overrides), args.workers)
+        return 0
+    return _guarded('sweep', command)

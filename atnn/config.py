@@ -359,6 +359,7 @@ class WandbConfig:
     mode: str = option('online', "online | offline (no account needed; `wandb sync` uploads later)",
                        choices=['online', 'offline'])
     tags: list[str] = option([], "tags of the W&B run")
+    group: Optional[str] = option(None, "W&B group of the run (a sweep sets its name)")
 
 @dataclass
 class DistributedConfig:

@@ -10,7 +10,7 @@ import torch
 from .errors import ConfigError
 from .config import Config, load_yaml, save_config
 from .utils import atomic_write_text, flatten, resolve_device, seed_everything, to_json, use_fast_cuda_kernels
-from .data import DatasetInfo, check_data, load_splits
+from .data import DatasetInfo, Splits, check_data, load_splits
 from .folder import load_folder_splits     # noqa: F401  (registers the `folder` dataset)
 from .augment import Augment
 from .loader import DeviceLoader
@@ -81,14 +81,16 @@ def _training_callbacks(cfg: Config, test_dl=None) -> list:
     return cbs
 
 # %% ../nbs/08a_run.ipynb #a0fd30ef
-def create_learner(cfg: Config, cbs=()) -> Learner:
+def create_learner(cfg: Config, cbs=(), splits: Splits | None = None) -> Learner:
     "Data, model, optimizer and schedule for `cfg`, in a `Learner` (nothing written to disk but the data cache)."
     check_config(cfg)
     device = init_distributed(resolve_device(cfg.device), cfg.distributed)   # alone: the device itself
     env, t = dist_env(), cfg.train
     use_fast_cuda_kernels(device)
     seed_everything(cfg.seed)
-    with local_main_first(): s = load_splits(cfg.data, cfg.seed)     # one download and decode per machine
+    if splits is None:
+        with local_main_first(): splits = load_splits(cfg.data, cfg.seed)     # one download and decode per machine
+    s = splits                                  # given: e.g. a sweep worker's, loaded once for all its trials
     shard = dict(rank=env.rank, world_size=env.world_size)       # same order everywhere, a disjoint share each
     augment = create_augment(cfg.data.augment, s.info, cfg.seed + env.rank, device, t.compile)   # own draws each
     train_dl = DeviceLoader(s.train_x, s.train_y, t.batch_size, s.info.mean, s.info.std, shuffle=True, seed=cfg.seed,
@@ -140,12 +142,13 @@ def _run_callbacks(cfg: Config, run_dir: Path, started: float, info: DatasetInfo
     if main and cfg.wandb.enabled: cbs.append(WandbLogger(cfg.wandb, run_dir, cfg.to_dict(), run_dir.name, print_fn))
     return cbs
 
-def train(cfg: Config, print_fn=print) -> dict:
+def train(cfg: Config, print_fn=print, cbs=(), splits: Splits | None = None) -> dict:
     "Train as `cfg` says, in a new run folder (or continuing `cfg.resume`); returns the summary (also in summary.json)."
+    # cbs: extra callbacks (a sweep's pruning); splits: the data already loaded for cfg.data
     started, main = time.perf_counter(), dist_env().is_main    # under torchrun only rank 0 writes and prints
     print_fn = print_fn if main else (lambda *a, **k: None)
     resumed = check_resumable(cfg) if cfg.resume else None
-    learn = create_learner(cfg)
+    learn = create_learner(cfg, cbs, splits)
     run_dir = resumed[0] if resumed else broadcast_object(create_run_dir(cfg.output_dir, cfg.name) if main else None)
     world = f"  processes: {dist_env().world_size}" if distributed() else ''
     print_fn(f"run folder: {run_dir}  device: {learn.device}{world}  model: {cfg.model.name} "

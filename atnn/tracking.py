@@ -24,6 +24,7 @@ class WandbLogger(Callback):
         try:
             import wandb
             self.run = wandb.init(project=self.cfg.project, entity=self.cfg.entity, name=self.name, tags=self.cfg.tags,
+                                  group=self.cfg.group,
                                   config=self.config, mode=self.cfg.mode, dir=str(self.run_dir), id=self.run_id(),
                                   resume='allow', settings=wandb.Settings(init_timeout=60, silent=True))
         except Exception as e:
