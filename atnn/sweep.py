@@ -187,7 +187,9 @@ def open_storage(url: str):
             return optuna.storages.RDBStorage(
                 url, engine_kwargs=kw, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3))
-    except ImportError as e: raise ConfigError('storage', f"{url}: {e}; install the database's driver") from None
+    except ImportError:
+        raise ConfigError('storage', f"{url}: the database's Python driver is not installed (PostgreSQL: pip install "
+                          "psycopg2-binary and a postgresql+psycopg2://... URL)") from None
     except Exception as e: raise DataError(f"cannot open the study storage {url}: {' '.join(str(e).split())[:300]}") from None
 
 def _trials_so_far(name: str, storage) -> int:
@@ -449,6 +451,7 @@ def _closing_lines(report: dict, sweep: SweepConfig) -> list[str]:
 
 def run_sweep(sweep: SweepConfig, workers: int = 1, print_fn=print) -> dict:
     "Run (or continue) `sweep` with `workers` workers and write its reports; returns `write_reports`'s summary."
+    if sweep.storage: open_storage(sweep.storage)       # a bad URL or a missing driver: refused before any write
     sweep_dir = prepare_sweep_dir(sweep)
     url = storage_url(sweep, sweep_dir)
     study = open_study(sweep, url)                       # created here, before workers race to create it

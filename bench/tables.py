@@ -52,6 +52,7 @@ def benchmark_rows() -> list[list]:
          "on one CPU)", 'reported'],
         *evaluation_rows(),
         folder_row(),
+        folder_large_row(),
     ]
 
 
@@ -64,10 +65,23 @@ def folder_row() -> list:
             f"({a['workers']} workers), per epoch after the first decode ({f['first_decode_seconds']:.0f} s); "
             "private memory of a fresh process after one epoch", '`python bench/folder_pipeline.py`',
             f"all four augmentations: {r['atnn']:,.0f} vs {r['torchvision']:,.0f} images/s, **{f['ratio']:.1f}x** "
-            f"(memory-mapped {r['atnn_memory_mapped']:,.0f}); without color jitter: {r['atnn_no_jitter']:,.0f} vs "
-            f"{r['torchvision_no_jitter']:,.0f}, **{f['no_jitter_ratio']:.1f}x**; memory {m['in_memory']:,.0f} MB "
-            f"in memory vs **{m['memory_mapped']:,.0f} MB** memory-mapped, for {f['decoded_mb']:,.0f} MB decoded",
-            f"{f['goal']:g}x"]
+            f"(memory-mapped {r['atnn_memory_mapped']:,.0f}); color jitter compiled (`train.compile`): "
+            f"{r['atnn_compiled']:,.0f}, **{f['compiled_ratio']:.1f}x**; without color jitter: "
+            f"{r['atnn_no_jitter']:,.0f} vs {r['torchvision_no_jitter']:,.0f}, **{f['no_jitter_ratio']:.1f}x**; "
+            f"memory {m['in_memory']:,.0f} MB in memory vs **{m['memory_mapped']:,.0f} MB** memory-mapped, for "
+            f"{f['decoded_mb']:,.0f} MB decoded", f"{f['goal']:g}x"]
+
+
+def folder_large_row() -> list:
+    "The larger-than-memory folder."
+    f = load('folder_large')
+    return [f"a folder larger than the memory budget: {f['images']:,} JPEGs decoded to {f['decoded_gb']:.1f} GB at "
+            f"{f['args']['img_size']} px on a {f['machine_memory_gb']:.0f} GB machine (memory-mapped: "
+            f"{str(f['memory_mapped']).lower()}); one epoch of batches (flip, crop, erasing) from the mapped cache",
+            '`python bench/folder_large.py`',
+            f"decoded once in {f['decode_seconds'] / 60:.0f} min; epoch {f['images_per_s']:,.0f} images/s; peak "
+            f"private memory **{f['peak_private_gb']:.2f} GB** = {f['ratio']:.2f}x the decoded size (peak resident "
+            f"{f['peak_resident_gb']:.1f} GB with reclaimable page-cache pages of the file)", f"< {f['goal']:g}x"]
 
 
 def folder_fashion_table() -> str:
@@ -156,3 +170,21 @@ def headline_table() -> str:
              ['data pipeline with four augmentations vs torchvision `DataLoader` + transforms',
               f"**{d['ratio']:.1f}x** the images/s"]]
     return table(['measured', 'result'], rows)
+
+
+def sweep_table() -> str:
+    "TPE and random search on the Fashion-MNIST MLP sweep (bench/sweep_compare.py)."
+    c = load('sweep_compare')
+    after = sorted({int(n) for r in c['runs'].values() for n in r['best_after']})
+    rows = [[k.replace('-s', ', seed '), r['trials'], r['pruned'], *[pct(r['best_after'][str(n)]) for n in after],
+             f"**{pct(r['best_metric'])}** (trial {r['best_trial']})", f"**{pct(r['test_acc'])}**",
+             f"{r['seconds'] / 60:.0f} min"] for k, r in c['runs'].items()]
+    return table(['sampler', 'trials', 'pruned', *[f"best val after {n}" for n in after], 'best val',
+                  'its test acc', 'wall time'], rows)
+
+
+def sweep_best_values() -> str:
+    "The best trial's values of the TPE sweep, as a line of `key=value`."
+    r = load('sweep_compare')['runs']
+    best = max(r.values(), key=lambda x: x['best_metric'])
+    return '  '.join(f"`{k}={v}`" for k, v in best['values'].items())
