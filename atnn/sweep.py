@@ -283,6 +283,7 @@ def trial_line(t: optuna.trial.FrozenTrial, metric: str) -> str:
 
 def work(sweep: SweepConfig, sweep_dir, url: str, worker: int = 0, device=None, print_fn=print, max_failures=3):
     "Run trials until the study has `sweep.trials` finished or running ones: one worker of possibly many."
+    optuna.logging.set_verbosity(optuna.logging.ERROR)    # atnn prints one line per trial, failures included
     study, cache, failures = open_study(sweep, url, worker), {}, []
     def after_trial(study, t):
         if t.user_attrs.get('surplus'): return
@@ -454,6 +455,7 @@ def run_sweep(sweep: SweepConfig, workers: int = 1, print_fn=print) -> dict:
     if sweep.storage: open_storage(sweep.storage)       # a bad URL or a missing driver: refused before any write
     sweep_dir = prepare_sweep_dir(sweep)
     url = storage_url(sweep, sweep_dir)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = open_study(sweep, url)                       # created here, before workers race to create it
     devices = worker_devices(workers, trial_config(sweep, {}).device)
     done = len(study.get_trials(deepcopy=False, states=COUNTED[:2]))

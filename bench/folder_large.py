@@ -95,10 +95,10 @@ def main():
                images_per_s=r['images'] / r['epoch_seconds'], decode_images_per_s=r['images'] / r['decode_seconds'],
                ratio=r['peak_private_gb'] / r['decoded_gb'], goal=GOAL)
     Path(__file__).parent.joinpath('results', 'folder_large.json').write_text(json.dumps(out, indent=2) + '\n')
-    print(f"{r['images']:,} images decoded to {r['decoded_gb']:.1f} GB on a {total_gb:.0f} GB machine "
+    print(f"{r['images']:,} images decoded to {r['decoded_gb']:.1f} GiB on a {total_gb:.0f} GiB machine "
           f"(memory-mapped: {r['memory_mapped']}); decoding once took {r['decode_seconds']:.0f} s")
     print(f"one epoch of batches from the mapped cache: {out['images_per_s']:,.0f} images/s; peak private memory "
-          f"{r['peak_private_gb']:.2f} GB, peak resident {r['peak_resident_gb']:.1f} GB (with reclaimable file pages)")
+          f"{r['peak_private_gb']:.2f} GiB, peak resident {r['peak_resident_gb']:.1f} GiB (with reclaimable file pages)")
     print(f"folder_large: {out['ratio']:.2f}x (goal {GOAL:g}x)")
 
 

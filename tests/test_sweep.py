@@ -1,5 +1,5 @@
 "End-to-end tests of `atnn-sweep` on fake MNIST: workers, a killed sweep rerun, shared storages, bad sweep files."
-import csv, os, shutil, subprocess, time, uuid
+import csv, os, shutil, signal, subprocess, time, uuid
 from pathlib import Path
 import optuna
 import pytest
@@ -46,7 +46,8 @@ def test_two_workers_share_the_trials(workdir):
     study = optuna.load_study(study_name='s', storage=f"sqlite:///{workdir/'runs/s/study.db'}")
     assert len({t.user_attrs['worker'] for t in study.trials}) == 2, "both worker processes ran trials"
     d = workdir/'runs/s'
-    for name in ('leaderboard.md', 'history.png', 'params.png', 'importance.png', 'best.yaml'): assert (d/name).is_file()
+    for name in ('leaderboard.md', 'history.png', 'params.png', 'importance.png', 'best.yaml'):
+        assert (d/name).is_file(), name
     assert sorted(p.name for p in (d/'trials').iterdir()) == [str(i) for i in range(4)]
     assert 'never used to choose' in r.stdout and f"python train.py --config {Path('runs/s/best.yaml')}" in r.stdout
 
@@ -70,16 +71,36 @@ def test_sigkill_mid_trial_then_rerun_finishes_exactly(workdir):
     assert len(rows) == 4, "three finished trials and the killed one: nothing lost, nothing doubled"
 
 
+def test_ctrl_c_exits_130_and_the_rerun_retries_the_trial(workdir):
+    write_sweep(workdir, trials=2, overrides={'data.val_split': 0.25, 'train.epochs': 8})
+    p = subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    first_epoch, deadline = workdir/'runs/s/trials/0/metrics.jsonl', time.time() + 300
+    while not (first_epoch.is_file() and first_epoch.read_text().strip()):
+        assert p.poll() is None and time.time() < deadline, "the sweep ended before trial 0 started"
+        time.sleep(0.1)
+    os.killpg(p.pid, signal.SIGINT)                     # what Ctrl-C does: the whole foreground process group
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert 'run the same command to continue' in out and err.strip().endswith('error: interrupted'), (out, err)
+    assert 'Traceback' not in err
+    r = run_sweep_cli(cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    rows = leaderboard(workdir)
+    assert len(finished(rows)) == 2 and [r['note'] for r in rows if r['state'] == 'fail'] == ['retried as 1; interrupted']
+
+
 def cooperate(workdir, storage=None, name='s'):
     "Two atnn-sweep commands on one study (the second started once the first has created it)."
     write_sweep(workdir, name=name, trials=5, **({'storage': storage} if storage else {}))
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
-    first = subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    pipe = subprocess.PIPE
+    start = lambda: subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=pipe, stderr=pipe, text=True, env=env)
+    first = start()
     deadline = time.time() + 120
     while not (workdir/'runs'/name/'sweep.yaml').is_file() and time.time() < deadline: time.sleep(0.1)
     time.sleep(1)
-    second = subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=env)
+    second = start()
     outs = [p.communicate(timeout=900) for p in (first, second)]
     assert [first.returncode, second.returncode] == [0, 0], [o[1][-2000:] for o in outs]
     rows = leaderboard(workdir, name)
