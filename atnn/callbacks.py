@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_callbacks.ipynb #3beb5d3f
 from __future__ import annotations
-import json, os, random, time
+import io, json, os, random, time
 from pathlib import Path
 from typing import TYPE_CHECKING
 import numpy as np
@@ -21,7 +21,7 @@ if TYPE_CHECKING: from atnn.config import BatchSizeScheduleConfig, EarlyStopping
 __all__ = ['EVENTS', 'ORDER', 'CHECKPOINT_FORMAT', 'Callback', 'run_callbacks', 'is_better', 'rng_state', 'set_rng_state',
            'learner_state', 'load_learner_state', 'read_checkpoint', 'EpochPrinter', 'MetricsFile', 'Checkpoints',
            'summarize', 'SummaryFile', 'EarlyStopping', 'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves',
-           'Curves']
+           'Curves', 'figure_png', 'LiveCurves']
 
 # %% ../nbs/07_callbacks.ipynb #d82c17a8
 EVENTS = ('before_fit', 'before_epoch', 'after_epoch', 'after_fit')
@@ -285,3 +285,19 @@ class Curves(Callback):
     def after_epoch(self, learn):
         fig = plot_curves(learn.history)
         atomic_write(self.path, lambda f: fig.savefig(f, format='png', dpi=100))
+
+def figure_png(fig: Figure, dpi=90) -> bytes:
+    "`fig` as PNG bytes."
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=dpi)
+    return buf.getvalue()
+
+class LiveCurves(Callback):
+    "In a notebook: the curves in the cell's output, redrawn in place after every epoch (above the progress bar)."
+    order = ORDER['plot']
+    def before_fit(self, learn): self.handle = None
+    def after_epoch(self, learn):
+        from IPython.display import Image, display
+        image = Image(data=figure_png(plot_curves(learn.history)), format='png')
+        if self.handle is None: self.handle = display(image, display_id=True)
+        else: self.handle.update(image)

@@ -29,6 +29,8 @@ def create_parser() -> argparse.ArgumentParser:
                        "All keys: nbs/config_reference.md.")
     p.add_argument('--config', default=None, metavar='PATH', help=f"YAML config (default: {DEFAULT_CONFIG})")
     p.add_argument('--print-config', action='store_true', help="print the resolved config and exit without training")
+    p.add_argument('--lr-find', action='store_true', help="run the learning-rate range test instead of training: "
+                   "lr_find.png and lr_find.json in a new run folder, and the suggested optimizer.lr")
     p.add_argument('overrides', nargs='*', metavar='key.sub=value', help="config overrides")
     return p
 
@@ -54,14 +56,17 @@ def _error(msg: str, status: int) -> int:
     sys.stderr.flush()
     return status
 
-def _run(cfg: Config, print_config: bool) -> dict | None:
-    "Check `cfg` against the registries, then print it, or train (other torchrun ranks quietly); the summary."
-    from atnn.run import check_config, train          # deferred: see above
+def _run(cfg: Config, print_config: bool, lr_find=False) -> dict | None:
+    "Check `cfg`, then print it, run the range test, or train (other torchrun ranks quietly); the summary."
+    from atnn.run import check_config, lr_find_run, train          # deferred: see above
     from atnn.distributed import dist_env, shutdown_distributed
     try:
         if print_config:              # train() checks the config itself, before it reads or writes anything
             check_config(cfg)
             print(yaml.safe_dump(cfg.to_dict(), sort_keys=False), end='')
+            return None
+        if lr_find:
+            lr_find_run(cfg)
             return None
         if dist_env().is_main: return train(cfg)
         with open(os.devnull, 'w') as quiet, contextlib.redirect_stdout(quiet): train(cfg)
@@ -82,7 +87,7 @@ def main(argv=None) -> int:
     def command():
         parser = create_parser()
         args = parser.parse_intermixed_args(agent_style_overrides(sys.argv[1:] if argv is None else argv, parser))
-        summary = _run(load_config(_config_path(args), args.overrides), args.print_config)
+        summary = _run(load_config(_config_path(args), args.overrides), args.print_config, args.lr_find)
         if summary is not None: print(json.dumps(summary, indent=2))
         return 0
     return _guarded('training', command)

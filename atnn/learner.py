@@ -4,8 +4,11 @@
 
 # %% ../nbs/08_learner.ipynb #8fd51dad
 from __future__ import annotations
-import contextlib, math, time
+import contextlib, copy, math, time
+from dataclasses import dataclass
+import numpy as np
 import torch
+from matplotlib.figure import Figure
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .errors import TrainingError
@@ -13,10 +16,11 @@ from .utils import host_peak_rss_mb, peak_memory_mb, reset_peak_memory
 from .distributed import all_reduce_, distributed
 from .optim import SAM, optimizer_step, sam_step
 from .schedule import step_scheduler
-from .callbacks import run_callbacks
+from .callbacks import learner_state, load_learner_state, run_callbacks
 
 # %% auto #0
-__all__ = ['AMP_DTYPES', 'supported_precision', 'autocast', 'EpochMeter', 'nan_loss_error', 'Learner', 'compile_warm_up']
+__all__ = ['AMP_DTYPES', 'supported_precision', 'autocast', 'EpochMeter', 'nan_loss_error', 'Learner', 'compile_warm_up',
+           'LRFind', 'steepest_lr', 'valley_lr', 'lr_find']
 
 # %% ../nbs/08_learner.ipynb #fdc7cd64
 AMP_DTYPES = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
@@ -52,6 +56,8 @@ class EpochMeter:
         self.correct += (out.argmax(1) == yb).sum()
         self.n += len(yb)
 
+    def mean_loss(self) -> float: return self.loss_sum.item() / max(1, self.n)     # this process's, so far
+
     def reduce(self) -> tuple[float, float, int | None, float]:
         "(mean loss, accuracy, first step with a non-finite loss or None, peak memory in MB), over all processes."
         n = torch.tensor(float(self.n), device=self.device)
@@ -84,7 +90,6 @@ class Learner:
     def backward(self, loss):
         if distributed(): loss = loss * self.train_dl.batch_weight    # shares of a global batch can differ by one image
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
-
     def train_step(self, xb, yb):
         "Forward, backward, optimizer step; SAM takes a second forward/backward at the perturbed weights."
         out, loss = self.eval_step(xb, yb)
@@ -106,6 +111,7 @@ class Learner:
             for step, (xb, yb) in enumerate(bar, 1):
                 out, loss = self.train_step(xb, yb) if train else self.eval_step(xb, yb)
                 meter.add(step, loss.detach(), out, yb)
+                if step % 20 == 0 and not bar.disable: bar.set_postfix(loss=f"{meter.mean_loss():.4f}", refresh=False)
         loss, acc, first_bad, peak_mb = meter.reduce()
         if train and first_bad is not None: raise nan_loss_error(self.epoch, first_bad, len(dl))
         return loss, acc, peak_mb
@@ -147,3 +153,69 @@ def compile_warm_up(learn: Learner):
         learn.eval_step(xb, yb)
         for k, v in model.named_buffers(): v.copy_(buffers[k])
     torch.set_rng_state(rng)
+
+# %% ../nbs/08_learner.ipynb #7fbc253b
+@dataclass
+class LRFind:
+    "A range test's learning rates and smoothed losses, and the rates read off them."
+    lrs: list
+    losses: list
+    valley: float
+    steepest: float
+    rule: str = 'valley'
+
+    @property
+    def suggestion(self) -> float: return self.valley if self.rule == 'valley' else self.steepest
+
+    def plot(self) -> Figure:
+        "Loss against learning rate (log scale), the two rules marked."
+        fig = Figure(figsize=(6, 3.6), layout='constrained')
+        ax = fig.subplots()
+        ax.plot(self.lrs, self.losses)
+        for lr, name, color in ((self.valley, 'valley', 'tab:red'), (self.steepest, 'steepest', 'tab:orange')):
+            ax.plot([lr], [self.losses[self.lrs.index(lr)]], 'o', color=color, label=f"{name} {lr:.2g}")
+        ax.set(xscale='log', xlabel='learning rate', ylabel='loss (smoothed)', title='learning-rate range test')
+        ax.legend()
+        return fig
+
+def steepest_lr(lrs, losses) -> float:
+    "Where the loss falls fastest against log(lr)."
+    return lrs[int(np.gradient(np.array(losses), np.log(lrs)).argmin())]
+
+def valley_lr(lrs, losses) -> float:
+    "2/3 into the longest run of falling loss (fastai's `valley`, on the longest decreasing subsequence)."
+    n, run = len(losses), [1] * len(losses)
+    start = end = 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and run[i] < run[j] + 1: run[i] = run[j] + 1
+        if run[end] < run[i]: end, start = i, i - run[i]
+    third = (end - start) / 3
+    return lrs[start + int(third) + int(third / 2)]
+
+# %% ../nbs/08_learner.ipynb #b423cb2f
+def lr_find(learn: Learner, start_lr=1e-7, end_lr=10.0, num_it=100, beta=0.98, diverge=4.0, skip_end=5) -> LRFind:
+    "Smith's range test on `learn`: exponential lr ramp over `num_it` batches; everything is put back afterwards."
+    saved = copy.deepcopy(learner_state(learn))
+    ratios = [g['lr'] / learn.opt.param_groups[0]['lr'] for g in learn.opt.param_groups]
+    lrs, losses, avg, best = [], [], 0.0, math.inf
+    learn.model.train()
+    batches = (b for _ in iter(int, 1) for b in learn.train_dl)        # the training batches, again and again
+    try:
+        for i in range(num_it):
+            lr = start_lr * (end_lr / start_lr) ** (i / max(1, num_it - 1))
+            for g, r in zip(learn.opt.param_groups, ratios): g['lr'] = lr * r
+            loss = learn.train_step(*next(batches))[1].item()
+            if not math.isfinite(loss): break
+            avg = beta * avg + (1 - beta) * loss
+            smooth = avg / (1 - beta ** (i + 1))
+            lrs.append(lr); losses.append(smooth); best = min(best, smooth)
+            if smooth > diverge * best: break
+    finally: load_learner_state(learn, saved)
+    if len(lrs) <= skip_end + 2:
+        raise TrainingError(f"the loss diverged after {len(lrs)} batches of the range test (from lr {start_lr:g}); "
+                            "lower start_lr")
+    lrs, losses = lrs[:-skip_end], losses[:-skip_end]                    # the divergence itself says little
+    return LRFind(lrs, losses, valley_lr(lrs, losses), steepest_lr(lrs, losses))
+
+Learner.lr_find = lr_find

@@ -4,12 +4,13 @@
 
 # %% ../nbs/08a_run.ipynb #9828e530
 from __future__ import annotations
-import time
+import json, time
 from pathlib import Path
 import torch
 from .errors import ConfigError
 from .config import Config, load_yaml, save_config
-from .utils import atomic_write_text, flatten, resolve_device, seed_everything, to_json, use_fast_cuda_kernels
+from .utils import (atomic_write, atomic_write_text, flatten, in_notebook, resolve_device, seed_everything,
+                        to_json, use_fast_cuda_kernels)
 from .data import DatasetInfo, Splits, check_data, load_splits
 from .folder import load_folder_splits     # noqa: F401  (registers the `folder` dataset)
 from .augment import Augment
@@ -20,12 +21,14 @@ from .optim import create_optimizer
 from .schedule import create_scheduler
 from .callbacks import (BatchSizeScheduler, Checkpoints, Curves, EarlyStopping, EpochPrinter, MetricsFile,
                             TestEval, read_checkpoint,
-                            SummaryFile, TTAEval, load_learner_state)
+                            SummaryFile, TTAEval, load_learner_state, LiveCurves, figure_png)
 from .tracking import WandbLogger
-from .learner import Learner, supported_precision
+from .learner import Learner, autocast, supported_precision
+from matplotlib.figure import Figure
 
 # %% auto #0
-__all__ = ['check_config', 'create_run_dir', 'create_augment', 'create_learner', 'check_resumable', 'train']
+__all__ = ['check_config', 'create_run_dir', 'create_augment', 'create_learner', 'check_resumable', 'train', 'show_results',
+           'lr_find_run']
 
 # %% ../nbs/08a_run.ipynb #e6d08a5a
 def check_config(cfg: Config) -> DatasetInfo:
@@ -139,6 +142,7 @@ def _run_callbacks(cfg: Config, run_dir: Path, started: float, info: DatasetInfo
     cbs = [Checkpoints(run_dir, monitor=monitor, extra=dict(config=cfg.to_dict(), dataset=dataset), write=main),
            SummaryFile(run_dir, started, write=main, run_dir=str(run_dir), device=str(device))]
     if main: cbs += [EpochPrinter(print_fn), MetricsFile(run_dir), Curves(run_dir)]
+    if main and cfg.train.progress and in_notebook(): cbs.append(LiveCurves())      # curves in the cell's output
     if main and cfg.wandb.enabled: cbs.append(WandbLogger(cfg.wandb, run_dir, cfg.to_dict(), run_dir.name, print_fn))
     return cbs
 
@@ -166,4 +170,43 @@ def train(cfg: Config, print_fn=print, cbs=(), splits: Splits | None = None) -> 
         print_fn(f"interrupted during epoch {learn.epoch}: {run_dir}/checkpoints/last.pt holds epoch "
                  f"{learn.epoch - 1}; continue with resume={run_dir}")
         raise
+    if main and cfg.train.progress and in_notebook():
+        from IPython.display import Image, display
+        display(Image(data=figure_png(show_results(learn)), format='png'))
     return learn.summary
+
+def show_results(learn: Learner, n=16, ncols=8) -> Figure:
+    "The first `n` validation images with the predicted class over the actual one; wrong predictions in red."
+    dl, classes = learn.val_dl, learn.info.classes
+    xb, yb = next(iter(dl))
+    xb, yb = xb[:n], yb[:n]
+    learn.model.eval()
+    with torch.no_grad(), autocast(learn.device, learn.amp_dtype): pred = learn.model(xb).argmax(1)
+    imgs = (xb.float() * dl.std + dl.mean).clamp(0, 1).permute(0, 2, 3, 1).cpu()
+    nrows = -(-len(xb) // ncols)
+    fig = Figure(figsize=(1.5 * ncols, 1.8 * nrows), layout='constrained')
+    for ax, img, p, y in zip(fig.subplots(nrows, ncols, squeeze=False).flat, imgs, pred.tolist(), yb.tolist()):
+        ax.imshow(img.squeeze(-1), cmap='gray' if img.shape[-1] == 1 else None, vmin=0, vmax=1)
+        ax.set_title(f"{str(classes[p])[:12]}\n({str(classes[y])[:12]})", fontsize=7,
+                     color='black' if p == y else 'tab:red')
+    for ax in fig.axes: ax.axis('off')
+    fig.suptitle('validation: predicted (actual); wrong in red', fontsize=9)
+    return fig
+
+# %% ../nbs/08a_run.ipynb #4b73bf97
+def lr_find_run(cfg: Config, print_fn=print, **kw) -> dict:
+    "The range test for `cfg` in a new run folder (lr_find.json, lr_find.png); returns what lr_find.json holds."
+    if dist_env().world_size > 1: raise ConfigError('--lr-find', "runs in one process: start it without torchrun")
+    learn = create_learner(cfg)
+    run_dir = create_run_dir(cfg.output_dir, f"{cfg.name}-lr_find")
+    save_config(cfg, run_dir/'config.yaml')
+    found = learn.lr_find(**kw)
+    out = dict(suggestion=found.suggestion, rule=found.rule, valley=found.valley, steepest=found.steepest,
+               configured_lr=cfg.optimizer.lr, lrs=found.lrs, losses=found.losses, run_dir=str(run_dir))
+    atomic_write_text(run_dir/'lr_find.json', json.dumps(out, indent=2) + '\n')
+    fig = found.plot()
+    atomic_write(run_dir/'lr_find.png', lambda f: fig.savefig(f, format='png', dpi=110))
+    print_fn(f"learning-rate range test ({len(found.lrs)} batches): suggested {found.suggestion:.3g} ({found.rule} "
+             f"rule; steepest descent at {found.steepest:.3g}; the config has {cfg.optimizer.lr:g}). Train with: "
+             f"optimizer.lr={found.suggestion:.3g}   ({run_dir}/lr_find.png)")
+    return out

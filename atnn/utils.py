@@ -13,7 +13,8 @@ from .errors import ConfigError
 
 # %% auto #0
 __all__ = ['atomic_write', 'atomic_write_text', 'atomic_torch_save', 'to_json', 'flatten', 'resolve_device',
-           'use_fast_cuda_kernels', 'seed_everything', 'reset_peak_memory', 'host_peak_rss_mb', 'peak_memory_mb']
+           'use_fast_cuda_kernels', 'seed_everything', 'reset_peak_memory', 'host_peak_rss_mb', 'peak_memory_mb',
+           'in_notebook']
 
 # %% ../nbs/00b_utils.ipynb #e9a324ee
 def _plain_file_mode() -> int:
@@ -99,3 +100,10 @@ def peak_memory_mb(device: torch.device) -> float:
     if device.type == 'cuda': return torch.cuda.max_memory_allocated(device) / 2**20
     if device.type == 'mps': return torch.mps.driver_allocated_memory() / 2**20
     return host_peak_rss_mb()
+
+# %% ../nbs/00b_utils.ipynb #bbca9eaf
+def in_notebook() -> bool:
+    "Is this code running in a notebook kernel (an IPython shell other than the terminal one)?"
+    if 'IPython' not in sys.modules: return False
+    shell = sys.modules['IPython'].get_ipython()
+    return shell is not None and type(shell).__name__ != 'TerminalInteractiveShell'

@@ -87,7 +87,8 @@ def test_ctrl_c_exits_130_and_the_rerun_retries_the_trial(workdir):
     r = run_sweep_cli(cwd=workdir)
     assert r.returncode == 0, r.stderr
     rows = leaderboard(workdir)
-    assert len(finished(rows)) == 2 and [r['note'] for r in rows if r['state'] == 'fail'] == ['retried as 1; interrupted']
+    assert len(finished(rows)) == 2
+    assert [r['note'] for r in rows if r['state'] == 'fail'] == ['retried as 1; interrupted']
 
 
 def cooperate(workdir, storage=None, name='s'):
