@@ -162,7 +162,7 @@ class LRFind:
     losses: list
     valley: float
     steepest: float
-    rule: str = 'valley'
+    rule: str = 'steepest'
 
     @property
     def suggestion(self) -> float: return self.valley if self.rule == 'valley' else self.steepest

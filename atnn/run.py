@@ -200,13 +200,16 @@ def lr_find_run(cfg: Config, print_fn=print, **kw) -> dict:
     learn = create_learner(cfg)
     run_dir = create_run_dir(cfg.output_dir, f"{cfg.name}-lr_find")
     save_config(cfg, run_dir/'config.yaml')
+    t0 = time.perf_counter()
     found = learn.lr_find(**kw)
     out = dict(suggestion=found.suggestion, rule=found.rule, valley=found.valley, steepest=found.steepest,
-               configured_lr=cfg.optimizer.lr, lrs=found.lrs, losses=found.losses, run_dir=str(run_dir))
+               configured_lr=cfg.optimizer.lr, seconds=time.perf_counter() - t0, lrs=found.lrs, losses=found.losses,
+               run_dir=str(run_dir))
     atomic_write_text(run_dir/'lr_find.json', json.dumps(out, indent=2) + '\n')
     fig = found.plot()
     atomic_write(run_dir/'lr_find.png', lambda f: fig.savefig(f, format='png', dpi=110))
+    other = 'valley' if found.rule == 'steepest' else 'steepest'
     print_fn(f"learning-rate range test ({len(found.lrs)} batches): suggested {found.suggestion:.3g} ({found.rule} "
-             f"rule; steepest descent at {found.steepest:.3g}; the config has {cfg.optimizer.lr:g}). Train with: "
+             f"rule; {other} at {getattr(found, other):.3g}; the config has {cfg.optimizer.lr:g}). Train with: "
              f"optimizer.lr={found.suggestion:.3g}   ({run_dir}/lr_find.png)")
     return out

@@ -59,7 +59,8 @@ def augment_explorer(x: torch.Tensor, mean, cfg: AugmentConfig | None = None, n=
     "An ipywidgets control panel over atnn's augmentations, redrawing `n` augmented images of uint8 `x`."
     import ipywidgets as W
     base = cfg or AugmentConfig(color_jitter=True)
-    def draw(seed, **settings): return _show(image_grid(Augment(_with_settings(base, settings), mean, seed=seed)(x[:n])))
+    def draw(seed, **settings):
+        return _show(image_grid(Augment(_with_settings(base, settings), mean, seed=seed)(x[:n])))
     w = W.interactive(draw, **_augment_controls(base))
     w.base_cfg = base
     return w

@@ -209,3 +209,16 @@ def sweep_retrain_text() -> str:
 def hand_mlp_test_acc(fashion_eval: dict) -> float:
     "The hand-set MLP's test accuracy from bench/fashion_eval.py."
     return next(r['accuracy'] for r in fashion_eval['evaluations'] if r['model'] == 'mlp')
+
+
+def lr_find_table() -> str:
+    "The range test's suggestion against the hand-set learning rate, real Fashion-MNIST (bench/lr_find_fashion.py)."
+    f = load('lr_find_fashion')
+    gap = lambda a, b: f"{100 * (a - b):+.2f}"
+    cell = lambda r, rule: (f"{r[rule]:.3g}: **{pct(r[rule + '_test_acc'])}** "
+                            f"({gap(r[rule + '_test_acc'], r['hand_test_acc'])})")
+    rows = [[r['setup'], r['epochs'], f"{r['hand_lr']:g}: {pct(r['hand_test_acc'])}", cell(r, 'steepest'),
+             cell(r, 'valley'), f"{r['lr_find_seconds']:.1f} s ({r['lr_find_seconds'] / r['epoch_seconds']:.2f} epoch)"]
+            for r in f['rows']]
+    return table(['setup', 'epochs', 'hand-set lr: test acc', 'steepest (atnn suggests): test acc (points)',
+                  'valley (fastai default): test acc (points)', 'range test cost'], rows)
