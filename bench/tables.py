@@ -187,7 +187,10 @@ def sweep_best_values() -> str:
     "The best trial's values of the TPE sweep, as a line of `key=value`."
     r = load('sweep_compare')['runs']
     best = max(r.values(), key=lambda x: x['best_metric'])
-    return '  '.join(f"`{k}={v}`" for k, v in best['values'].items())
+    def short(v):
+        try: return f"{float(v):.3g}" if '.' in v or 'e' in v else v
+        except ValueError: return v                                   # e.g. a list of layer widths
+    return ' '.join(f"`{k}={short(v)}`" for k, v in best['values'].items())
 
 
 def sweep_retrain_text() -> str:
