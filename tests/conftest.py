@@ -71,3 +71,10 @@ def read_wandb_records(path) -> list:
         if kind in (1, 4):                                                        # FULL or LAST
             r = pb.Record(); r.ParseFromString(chunks); records.append(r); chunks = b''
     return records
+
+
+def default_sigint():
+    """For Popen's preexec_fn: Ctrl-C's default disposition in the child. A shell that runs the tests in the
+    background hands its children SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

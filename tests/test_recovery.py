@@ -5,7 +5,7 @@ import torch
 import yaml
 from atnn.cli import main
 from atnn.fakes import write_fake_mnist
-from conftest import REPO, read_metrics, read_wandb_records, timeless
+from conftest import REPO, default_sigint, read_metrics, read_wandb_records, timeless
 
 SLOW = dict(data=dict(dataset='mnist', root='data', download=False, cache_dir='cache', val_batch_size=200,
                       augment=dict(hflip=False, random_crop=True, random_erasing=True)),
@@ -111,7 +111,7 @@ def test_leftover_temp_file_from_a_killed_write_is_harmless(slowdir):
 
 def test_sigint_exits_130_and_resumes(slowdir):
     p = subprocess.Popen([sys.executable, str(REPO/'train.py'), '--config', 'slow.yaml', 'name=int'], cwd=slowdir,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     metrics = slowdir/'runs'/'int'/'metrics.jsonl'
     while p.poll() is None and not (metrics.is_file() and metrics.read_text()): time.sleep(0.05)   # mid-epoch 2
     p.send_signal(signal.SIGINT)

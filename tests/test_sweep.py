@@ -5,7 +5,7 @@ import optuna
 import pytest
 import yaml
 from atnn.cli import sweep_main
-from conftest import REPO, tree
+from conftest import REPO, default_sigint, tree
 
 SPACE = {'optimizer.lr': {'low': 0.01, 'high': 0.3, 'log': True}, 'model.hidden': {'choices': [[32], [16]]}}
 
@@ -74,7 +74,7 @@ def test_sigkill_mid_trial_then_rerun_finishes_exactly(workdir):
 def test_ctrl_c_exits_130_and_the_rerun_retries_the_trial(workdir):
     write_sweep(workdir, trials=2, overrides={'data.val_split': 0.25, 'train.epochs': 8})
     p = subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+                         start_new_session=True, preexec_fn=default_sigint)
     first_epoch, deadline = workdir/'runs/s/trials/0/metrics.jsonl', time.time() + 300
     while not (first_epoch.is_file() and first_epoch.read_text().strip()):
         assert p.poll() is None and time.time() < deadline, "the sweep ended before trial 0 started"
@@ -93,7 +93,8 @@ def test_ctrl_c_exits_130_and_the_rerun_retries_the_trial(workdir):
 
 def cooperate(workdir, storage=None, name='s'):
     "Two atnn-sweep commands on one study (the second started once the first has created it)."
-    write_sweep(workdir, name=name, trials=5, **({'storage': storage} if storage else {}))
+    overrides = {'data.val_split': 0.25, 'train.epochs': 6}           # trials long enough for both to take some
+    write_sweep(workdir, name=name, trials=5, overrides=overrides, **({'storage': storage} if storage else {}))
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
     pipe = subprocess.PIPE
     start = lambda: subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=pipe, stderr=pipe, text=True, env=env)
