@@ -8,7 +8,7 @@ import torch
 from .augment import Augment
 
 # %% auto #0
-__all__ = ['fits_on_device', 'DeviceLoader', 'show_batch']
+__all__ = ['fits_on_device', 'DeviceLoader', 'image_grid', 'show_batch']
 
 # %% ../nbs/02a_loader.ipynb #a305080e
 def fits_on_device(x: torch.Tensor, device: torch.device, fraction=0.25) -> bool:
@@ -61,16 +61,22 @@ class DeviceLoader:
             yield xb, self.y[order_on_device[mine]]
 
 # %% ../nbs/02a_loader.ipynb #777609c6
+def image_grid(x: torch.Tensor, titles=None, ncols=8, size=1.4, colors=None):
+    "A matplotlib figure of float images `x` (B, C, H, W) in [0, 1], with optional titles (and their colors)."
+    from matplotlib.figure import Figure
+    x = x.float().clamp(0, 1).permute(0, 2, 3, 1).cpu()
+    nrows = -(-len(x) // ncols)
+    fig = Figure(figsize=(size * ncols, (size + 0.2) * nrows), layout='constrained')
+    for i, ax in enumerate(fig.subplots(nrows, ncols, squeeze=False).flat):
+        ax.axis('off')
+        if i >= len(x): continue
+        ax.imshow(x[i].squeeze(-1), cmap='gray' if x.shape[-1] == 1 else None, vmin=0, vmax=1)
+        if titles: ax.set_title(titles[i], fontsize=7, color=colors[i] if colors else 'black')
+    return fig
+
 def show_batch(dl: DeviceLoader, classes, n=16, ncols=8, title=None):
     "A matplotlib figure of the first `n` images of `dl`'s next batch, with class names."
-    from matplotlib.figure import Figure
     xb, yb = next(iter(dl))
-    xb = (xb[:n] * dl.std + dl.mean).clamp(0, 1).permute(0, 2, 3, 1).float().cpu()
-    nrows = -(-len(xb) // ncols)
-    fig = Figure(figsize=(1.4 * ncols, 1.55 * nrows), layout='constrained')
-    for ax, img, label in zip(fig.subplots(nrows, ncols, squeeze=False).flat, xb, yb.tolist()):
-        ax.imshow(img.squeeze(-1), cmap='gray' if img.shape[-1] == 1 else None, vmin=0, vmax=1)
-        ax.set_title(str(classes[label])[:14], fontsize=8)
-    for ax in fig.axes: ax.axis('off')
+    fig = image_grid(xb[:n] * dl.std + dl.mean, [str(classes[l])[:14] for l in yb[:n].tolist()], ncols)
     if title: fig.suptitle(title)
     return fig

@@ -14,7 +14,7 @@ from .utils import (atomic_write, atomic_write_text, flatten, in_notebook, resol
 from .data import DatasetInfo, Splits, check_data, load_splits
 from .folder import load_folder_splits     # noqa: F401  (registers the `folder` dataset)
 from .augment import Augment
-from .loader import DeviceLoader
+from .loader import DeviceLoader, image_grid
 from .distributed import broadcast_object, dist_env, distributed, init_distributed, local_main_first, wrap_ddp
 from .models import check_model, count_params, create_model
 from .optim import create_optimizer
@@ -182,14 +182,10 @@ def show_results(learn: Learner, n=16, ncols=8) -> Figure:
     xb, yb = xb[:n], yb[:n]
     learn.model.eval()
     with torch.no_grad(), autocast(learn.device, learn.amp_dtype): pred = learn.model(xb).argmax(1)
-    imgs = (xb.float() * dl.std + dl.mean).clamp(0, 1).permute(0, 2, 3, 1).cpu()
-    nrows = -(-len(xb) // ncols)
-    fig = Figure(figsize=(1.5 * ncols, 1.8 * nrows), layout='constrained')
-    for ax, img, p, y in zip(fig.subplots(nrows, ncols, squeeze=False).flat, imgs, pred.tolist(), yb.tolist()):
-        ax.imshow(img.squeeze(-1), cmap='gray' if img.shape[-1] == 1 else None, vmin=0, vmax=1)
-        ax.set_title(f"{str(classes[p])[:12]}\n({str(classes[y])[:12]})", fontsize=7,
-                     color='black' if p == y else 'tab:red')
-    for ax in fig.axes: ax.axis('off')
+    pairs = list(zip(pred.tolist(), yb.tolist()))
+    titles = [f"{str(classes[p])[:12]}\n({str(classes[y])[:12]})" for p, y in pairs]
+    fig = image_grid(xb.float() * dl.std + dl.mean, titles, ncols, size=1.5,
+                     colors=['black' if p == y else 'tab:red' for p, y in pairs])
     fig.suptitle('validation: predicted (actual); wrong in red', fontsize=9)
     return fig
 

@@ -11,23 +11,12 @@ from .config import AugmentConfig
 from .augment import Augment
 from .tta import tta_offsets, tta_views
 from .callbacks import figure_png
+from .loader import image_grid
 
 # %% auto #0
-__all__ = ['image_grid', 'augment_config', 'augment_explorer', 'tta_titles', 'image_views', 'tta_viewer']
+__all__ = ['augment_config', 'augment_explorer', 'tta_titles', 'image_views', 'tta_viewer']
 
 # %% ../nbs/12_widgets.ipynb #0d133446
-def image_grid(x: torch.Tensor, titles=None, ncols=8, size=1.4) -> Figure:
-    "A figure of float images `x` (B, C, H, W) in [0, 1], with optional titles."
-    x = x.clamp(0, 1).permute(0, 2, 3, 1).cpu()
-    nrows = -(-len(x) // ncols)
-    fig = Figure(figsize=(size * ncols, (size + 0.2) * nrows), layout='constrained')
-    for i, ax in enumerate(fig.subplots(nrows, ncols, squeeze=False).flat):
-        ax.axis('off')
-        if i >= len(x): continue
-        ax.imshow(x[i].squeeze(-1), cmap='gray' if x.shape[-1] == 1 else None, vmin=0, vmax=1)
-        if titles: ax.set_title(titles[i], fontsize=7)
-    return fig
-
 def _show(fig: Figure) -> Figure:
     "Display `fig` as a PNG in the current output (an interactive widget's) and return it."
     from IPython.display import Image, display
