@@ -24,6 +24,7 @@ from atnn.loader import DeviceLoader
 from atnn.models import create_model
 from atnn.optim import create_optimizer
 
+RESULT = Path(__file__).parent/'results'/'gpu_check.json'
 VARIANTS = [('fp32', False, False), ('bf16', False, False), ('fp16', False, False), ('bf16', True, False), ('bf16', True, True)]
 
 
@@ -70,23 +71,22 @@ def main():
     elif not torch.cuda.is_available(): raise SystemExit("gpu_check needs a CUDA GPU; this machine has none (--dry-run-cpu checks the script)")
     else: device = torch.device('cuda')
     use_fast_cuda_kernels(device)
-    name = torch.cuda.get_device_name() if device.type == 'cuda' else 'CPU (dry run)'
-    print(f"{name}, torch {torch.__version__}, cudnn.benchmark={torch.backends.cudnn.benchmark}")
+    device_name = torch.cuda.get_device_name() if device.type == 'cuda' else 'CPU (dry run)'
+    print(f"{device_name}, torch {torch.__version__}, cudnn.benchmark={torch.backends.cudnn.benchmark}")
     x, y = fake_images(args.images, (3, 32, 32), 100)
     rows = []
     for precision, cl, comp in VARIANTS:
         if comp and args.no_compile: continue
         r = check(precision, cl, comp, x, y, device)
         rows.append(r)
+        if device.type == 'cuda':                       # after every row: a run cut short keeps what it measured
+            RESULT.write_text(json.dumps(dict(device=device_name, torch=torch.__version__, rows=rows), indent=2) + '\n')
         name = precision + (' + channels_last' if cl else '') + (' + compile' if comp else '')
         print(f"{name:34s} " + '  '.join(f"bs {bs}: {r[f'bs{bs}']['images_per_second']:8.0f} img/s "
                                            f"{r[f'bs{bs}']['train_mem_mb']:7.0f} MB" for bs in (64, 128))
               + f"  warm-up {r['warm_up_seconds']:.1f} s", flush=True)
     fp32 = next(r for r in rows if r['precision'] == 'fp32')['bs64']['images_per_second']
     fast = next(r for r in rows if r['precision'] == 'bf16' and r['channels_last'] and not r['compile'])['bs64']['images_per_second']
-    Path(__file__).parent.joinpath('results').mkdir(exist_ok=True)
-    if device.type == 'cuda':
-        Path(__file__).parent.joinpath('results', 'gpu_check.json').write_text(json.dumps(dict(device=name, rows=rows), indent=2) + '\n')
     print(f"gpu_check: {fast / fp32:.2f}x (bf16 + channels_last vs fp32 images/s at batch 64)")
 
 
