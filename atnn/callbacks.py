@@ -18,16 +18,18 @@ from .tta import tta_accuracy
 if TYPE_CHECKING: from atnn.config import BatchSizeScheduleConfig, EarlyStoppingConfig, TTAConfig
 
 # %% auto #0
-__all__ = ['EVENTS', 'ORDER', 'CHECKPOINT_FORMAT', 'Callback', 'run_callbacks', 'is_better', 'rng_state', 'set_rng_state',
-           'learner_state', 'load_learner_state', 'read_checkpoint', 'EpochPrinter', 'MetricsFile', 'Checkpoints',
-           'summarize', 'SummaryFile', 'EarlyStopping', 'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves',
-           'Curves', 'figure_png', 'LiveCurves']
+__all__ = ['EVENTS', 'ORDER', 'CHECKPOINT_FORMAT', 'Callback', 'run_callbacks', 'monitored', 'selected_weights', 'is_better',
+           'rng_state', 'set_rng_state', 'learner_state', 'load_learner_state', 'read_checkpoint', 'EpochPrinter',
+           'MetricsFile', 'Checkpoints', 'summarize', 'SummaryFile', 'EarlyStopping', 'BatchSizeScheduler', 'TTAEval',
+           'TestEval', 'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
 
 # %% ../nbs/07_callbacks.ipynb #d82c17a8
 EVENTS = ('before_fit', 'before_epoch', 'after_epoch', 'after_fit')
 
 ORDER = dict(
     batch_size=-10,   # before_epoch: this epoch's batch size is set before anything reads it
+    ema=3,            # after_epoch: ema_val_* join the metrics before anything monitors them; after_fit: the EMA
+                      # weights (if selected) go into the model after early stopping's restore_best, before TTA
     early_stop=5,     # after_epoch: decides to stop; after_fit: puts the best weights back before TTA
     tta=8,            # TTA on the weights the run ends with; tta_val_acc joins the metrics before they are saved
     test=9,           # after_fit: the best checkpoint's weights on the held-out test split
@@ -49,6 +51,15 @@ def run_callbacks(cbs, event: str, learn):
         if method is not None: method(learn)
 
 # %% ../nbs/07_callbacks.ipynb #864b51a5
+def monitored(learn, key: str) -> str:
+    "The metrics key of `key` (val_acc, val_loss) for the weights the run selects: `ema_<key>` with EMA selected."
+    ema = getattr(learn, 'ema', None)
+    return f"ema_{key}" if ema is not None and ema.cfg.select == 'ema' else key
+
+def selected_weights(learn) -> dict:
+    "The state dict of the weights the run selects: its weight average's (train.ema.select=ema) or the model's."
+    return (learn.ema.module if monitored(learn, '') else unwrap(learn.model)).state_dict()
+
 def is_better(value: float, best: float | None, monitor: str, min_delta: float = 0.0) -> bool:
     "Does `value` of metric `monitor` improve on `best` (None: nothing yet) by more than `min_delta`?"
     if best is None: return True
@@ -81,7 +92,7 @@ def learner_state(learn) -> dict:
     sd = lambda o: o.state_dict() if o is not None else None
     return dict(format=CHECKPOINT_FORMAT, model=unwrap(learn.model).state_dict(), optimizer=learn.opt.state_dict(),
                 scheduler=sd(learn.sched), epoch=learn.epoch, history=learn.history, scaler=sd(learn.scaler),
-                rng=rng[0],
+                rng=rng[0], ema=sd(getattr(learn, 'ema', None)),
                 callbacks={type(cb).__name__: cb.state_dict() for cb in learn.cbs if hasattr(cb, 'state_dict')},
                 **(dict(rng_per_rank=rng) if len(rng) > 1 else {}))
 
@@ -91,6 +102,7 @@ def load_learner_state(learn, state: dict):
     learn.opt.load_state_dict(state['optimizer'])
     if learn.sched is not None: learn.sched.load_state_dict(state['scheduler'])
     if learn.scaler is not None and state.get('scaler'): learn.scaler.load_state_dict(state['scaler'])
+    if getattr(learn, 'ema', None) is not None and state.get('ema'): learn.ema.load_state_dict(state['ema'])
     learn.epoch, learn.history = state['epoch'], list(state['history'])
     for cb in learn.cbs:
         if type(cb).__name__ in state['callbacks']: cb.load_state_dict(state['callbacks'][type(cb).__name__])
@@ -126,6 +138,7 @@ class EpochPrinter(Callback):
         self.print_fn(f"epoch {m['epoch']:>3}/{learn.epochs}  lr {m['lr']:.3g}  bs {m['batch_size']}  "
                       f"train loss {m['train_loss']:.4f} acc {m['train_acc']:.4f}  "
                       f"val loss {m['val_loss']:.4f} acc {m['val_acc']:.4f}"
+                      + (f" ema acc {m['ema_val_acc']:.4f}" if 'ema_val_acc' in m else '')
                       + (f" tta {m['tta_val_acc']:.4f}" if m.get('tta_val_acc') is not None else '')
                       + f"  {m['epoch_seconds']:.1f}s")
     def after_fit(self, learn):
@@ -155,15 +168,17 @@ class Checkpoints(Callback):
         self._best_model = None                   # this process's copy of best.pt's weights (on the CPU)
     def save(self, learn, *names):
         state = {**learner_state(learn), **self.extra}     # on every rank: it gathers each rank's random generators
+        best = {**state, 'model': selected_weights(learn)}  # best.pt: the selected weights (raw ones stay in last.pt)
         if 'best.pt' in names:
-            self._best_model = {k: v.detach().to('cpu', copy=True) for k, v in state['model'].items()}
+            self._best_model = {k: v.detach().to('cpu', copy=True) for k, v in best['model'].items()}
         if self.write:
-            for name in names: atomic_torch_save(state, self.dir/name)
+            for name in names: atomic_torch_save(best if name == 'best.pt' else state, self.dir/name)
     def before_fit(self, learn):
         if learn.epoch == 0: self.save(learn, 'last.pt')     # resumable from the start
     def after_epoch(self, learn):
-        improved = is_better(learn.metrics[self.monitor], self.best, self.monitor)
-        if improved: self.best, self.best_epoch = learn.metrics[self.monitor], learn.epoch
+        value = learn.metrics[monitored(learn, self.monitor)]
+        improved = is_better(value, self.best, self.monitor)
+        if improved: self.best, self.best_epoch = value, learn.epoch
         self.save(learn, 'last.pt', *(['best.pt'] if improved else []))   # after updating `best`: it is in the state
     def best_model(self) -> dict:
         "The weights of `best.pt` (kept in memory since this process saved them, else read back from the file)."
@@ -174,12 +189,16 @@ class Checkpoints(Callback):
 # %% ../nbs/07_callbacks.ipynb #db07d986
 def summarize(history: list[dict], results: dict, total_seconds: float, **extra) -> dict:
     "The `summary.json` fields, from the metrics of every epoch and the callbacks' end-of-run `results`."
-    best = max(history, key=lambda m: m['val_acc'])
+    w = 'ema_' if results.get('weights') == 'ema' else ''     # the selected weights' figures (EMAEval says which)
+    best = max(history, key=lambda m: m[w + 'val_acc'])
     final = history[results['restored_epoch'] - 1] if results.get('restored_epoch') else history[-1]
-    return dict(best_val_acc=best['val_acc'], best_epoch=best['epoch'], epochs_run=len(history),
+    ema = ({} if 'ema_val_acc' not in history[-1] else
+           dict(raw_best_val_acc=max(m['val_acc'] for m in history), ema_best_val_acc=max(m['ema_val_acc'] for m in history)))
+    return dict(best_val_acc=best[w + 'val_acc'], best_epoch=best['epoch'], epochs_run=len(history),
                 stopped_early=results.get('stopped_early', False), stopped_epoch=results.get('stopped_epoch'),
                 pruned=results.get('pruned', False),
-                final_val_acc=final['val_acc'], final_val_loss=final['val_loss'],
+                final_val_acc=final[w + 'val_acc'], final_val_loss=final[w + 'val_loss'],
+                weights=results.get('weights', 'raw'), **ema,
                 tta_val_acc=results.get('tta_val_acc'), restored_epoch=results.get('restored_epoch'),
                 **{k: results.get(k) for k in ('test_acc', 'test_loss', 'test_tta_acc', 'test_epoch')},
                 total_seconds=total_seconds, **extra)
@@ -201,18 +220,18 @@ class EarlyStopping(Callback):
         self.cfg, self.best, self.best_epoch, self.wait = cfg, None, 0, 0
         self.stopped_epoch, self.best_state = None, None
     def after_epoch(self, learn):
-        value = learn.metrics[self.cfg.monitor]
+        value = learn.metrics[monitored(learn, self.cfg.monitor)]
         if is_better(value, self.best, self.cfg.monitor, self.cfg.min_delta):
             self.best, self.best_epoch, self.wait = value, learn.epoch, 0
             if self.cfg.restore_best:
-                self.best_state = {k: v.detach().clone() for k, v in learn.model.state_dict().items()}
+                self.best_state = {k: v.detach().clone() for k, v in selected_weights(learn).items()}
         else:
             self.wait += 1
             if self.wait >= self.cfg.patience: learn.stop, self.stopped_epoch = True, learn.epoch
     def after_fit(self, learn):
         learn.results.update(stopped_early=self.stopped_epoch is not None, stopped_epoch=self.stopped_epoch)
         if self.cfg.restore_best and self.best_state is not None:
-            learn.model.load_state_dict(self.best_state)
+            unwrap(learn.model).load_state_dict(self.best_state)
             learn.results['restored_epoch'] = self.best_epoch
     def state_dict(self): return dict(best=self.best, best_epoch=self.best_epoch, wait=self.wait)
     def load_state_dict(self, s): self.best, self.best_epoch, self.wait = s['best'], s['best_epoch'], s['wait']
@@ -267,6 +286,8 @@ def plot_curves(history: list[dict]) -> Figure:
     axes = fig.subplots(1, 4)
     for ax, what in zip(axes, ('loss', 'acc')):
         for split in ('train', 'val'): ax.plot(epochs, [m[f'{split}_{what}'] for m in history], 'o-', ms=3, label=split)
+        if f'ema_val_{what}' in history[-1]:
+            ax.plot(epochs, [m.get(f'ema_val_{what}') for m in history], 's--', ms=3, label='val (EMA weights)')
         if what == 'acc' and any(m.get('tta_val_acc') is not None for m in history):
             ax.plot(epochs, [m.get('tta_val_acc') for m in history], 'o-', ms=3, label='val (TTA)')
         ax.set(xlabel='epoch', ylabel='accuracy' if what == 'acc' else 'loss', title=what)

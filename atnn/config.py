@@ -12,11 +12,11 @@ import yaml
 from .errors import ConfigError, did_you_mean
 
 # %% auto #0
-__all__ = ['DATA_KEYS', 'MODEL_KEYS', 'OPTIMIZER_KEYS', 'SCHEDULER_KEYS', 'option', 'section', 'AugmentConfig', 'DataConfig',
-           'ModelConfig', 'OptimizerConfig', 'SchedulerConfig', 'BatchSizeScheduleConfig', 'EarlyStoppingConfig',
-           'TrainConfig', 'TTAConfig', 'WandbConfig', 'DistributedConfig', 'Config', 'YAMLLoader', 'parse_yaml',
-           'load_yaml', 'parse_override', 'apply_overrides', 'load_config', 'save_config', 'config_reference',
-           'config_reference_md']
+__all__ = ['DATA_KEYS', 'MODEL_KEYS', 'OPTIMIZER_KEYS', 'SCHEDULER_KEYS', 'option', 'section', 'off_section', 'AugmentConfig',
+           'DataConfig', 'ModelConfig', 'OptimizerConfig', 'SchedulerConfig', 'BatchSizeScheduleConfig',
+           'EarlyStoppingConfig', 'MixupConfig', 'EMAConfig', 'GradClipConfig', 'TrainConfig', 'TTAConfig',
+           'WandbConfig', 'DistributedConfig', 'Config', 'YAMLLoader', 'parse_yaml', 'load_yaml', 'parse_override',
+           'apply_overrides', 'load_config', 'save_config', 'config_reference', 'config_reference_md']
 
 # %% ../nbs/00a_config.ipynb #50d073ef
 def option(default, doc: str, *, choices=None, gt=None, ge=None, lt=None, le=None):
@@ -28,6 +28,10 @@ def option(default, doc: str, *, choices=None, gt=None, ge=None, lt=None, le=Non
 def section(cls, doc: str):
     "A nested config section of dataclass type `cls`."
     return field(default_factory=cls, metadata=dict(doc=doc))
+
+def off_section(doc: str):
+    "An optional section that is off (null) unless the config sets it (`{}`: on, with its defaults)."
+    return field(default=None, metadata=dict(doc=doc, off=True))
 
 # %% ../nbs/00a_config.ipynb #b453ce25
 _type_names = {int: 'an integer', float: 'a number', bool: 'true or false', str: 'a string', type(None): 'null'}
@@ -108,8 +112,8 @@ def _from_dict(cls, d, prefix=''):
         if sec is None: kwargs[k] = _check_value(key, v, o)
         elif v is None and sec is not o.type: kwargs[k] = None            # an optional section switched off
         else: kwargs[k] = _from_dict(sec, v, key + '.')
-    for k, o in fs.items():   # sections left out are built (and validated) from their defaults
-        if _section_type(o.type) and k not in kwargs: kwargs[k] = _from_dict(_section_type(o.type), {}, f"{prefix}{k}.")
+    for k, o in fs.items():   # sections left out are built (and validated) from their defaults, unless off by default
+        if _section_type(o.type) and k not in kwargs and not o.meta.get('off'): kwargs[k] = _from_dict(_section_type(o.type), {}, f"{prefix}{k}.")
     obj = cls(**kwargs)
     if hasattr(obj, 'validate'): obj.validate(prefix)
     return obj
@@ -317,6 +321,40 @@ class EarlyStoppingConfig:
 
 # %% ../nbs/00a_config.ipynb #beb6065c
 @dataclass
+class MixupConfig:
+    "Mixup and CutMix on each training batch (timm's `Mixup`): the targets become soft, the loss soft-target CE."
+    mixup_alpha: float = option(0.8, "mixup's Beta(alpha, alpha) for the mixing weight; 0 turns mixup off", ge=0)
+    cutmix_alpha: float = option(1.0, "cutmix's Beta(alpha, alpha) for the box area; 0 turns cutmix off", ge=0)
+    prob: float = option(1.0, "probability that a batch (or image, or pair: see mode) is mixed at all", ge=0, le=1)
+    switch_prob: float = option(0.5, "with both on: probability of cutmix instead of mixup", ge=0, le=1)
+    mode: str = option('batch', "batch: one draw per batch (fast) | pair: per pair of images | elem: per image",
+                       choices=['batch', 'pair', 'elem'])
+
+    def validate(self, prefix=''):
+        if self.mixup_alpha == 0 and self.cutmix_alpha == 0:
+            raise ConfigError(prefix + 'mixup_alpha', "mixup_alpha and cutmix_alpha are both 0: set one above 0, or "
+                              "turn mixing off with train.mixup=null")
+
+@dataclass
+class EMAConfig:
+    "An exponential moving average of the weights (timm's `ModelEmaV3`), updated after every optimizer step."
+    decay: float = option(0.9998, "the average keeps this fraction of itself at each step", gt=0, lt=1)
+    warmup: bool = option(True, "timm's warm-up: the decay grows as 1 - (1 + step)^-warmup_power up to `decay`, so "
+                                "that the first steps' random weights fade quickly")
+    warmup_power: float = option(0.75, "warm-up: 2/3 suits long runs, 3/4 short ones (timm)", gt=0)
+    select: str = option('ema', "the weights early stopping, best.pt, TTA and evaluation use: ema | raw",
+                         choices=['ema', 'raw'])
+
+@dataclass
+class GradClipConfig:
+    "Gradient clipping before each optimizer step (timm's `dispatch_clip_grad`; after fp16 unscaling)."
+    mode: str = option('norm', "norm: scale all gradients so that their global L2 norm is at most `max` | value: "
+                               "clamp each to [-max, max] | agc: adaptive (max = ratio to the weight norm, e.g. 0.01)",
+                       choices=['norm', 'value', 'agc'])
+    max: float = option(1.0, "the norm, value or ratio bound", gt=0)
+
+# %% ../nbs/00a_config.ipynb #a567fca2
+@dataclass
 class TrainConfig:
     "The training loop."
     epochs: int = option(10, "number of epochs", ge=1)
@@ -331,6 +369,11 @@ class TrainConfig:
                                   "starts")
     progress: bool = option(True, "show a progress bar (hidden automatically when output is not a terminal or "
                                   "notebook)")
+    label_smoothing: float = option(0.0, "training loss only: the target puts 1 - s on the class and s/classes on "
+                                         "every class (validation is always plain cross-entropy)", ge=0, lt=1)
+    mixup: Optional[MixupConfig] = off_section("mixup / cutmix of training batches")
+    ema: Optional[EMAConfig] = off_section("moving average of the weights, evaluated every epoch")
+    grad_clip: Optional[GradClipConfig] = off_section("gradient clipping")
 
     def validate(self, prefix=''):
         b = self.batch_size_schedule
@@ -464,7 +507,8 @@ def apply_overrides(d: dict, overrides) -> dict:
         keys, v = parse_override(s)
         node = d
         for i, k in enumerate(keys[:-1]):
-            node = node.setdefault(k, {})
+            if node.get(k) is None: node[k] = {}           # a key of a section that is off turns it on
+            node = node[k]
             if not isinstance(node, dict):
                 raise ConfigError('.'.join(keys[:i+1]), f"is not a section, cannot set {s!r}")
         node[keys[-1]] = v
@@ -485,6 +529,8 @@ def config_reference(cls=Config, prefix='') -> list[tuple[str, Any, str]]:
     "Rows of (dotted key, default, doc) for every option of `cls`."
     rows, default = [], cls()
     for name, o in _fields(cls).items():
+        if o.meta.get('off'): rows.append((prefix + name, None, o.meta['doc'] + f" (off; `{prefix}{name}={{}}` turns "
+                                           "it on with the defaults below)"))
         if _section_type(o.type): rows += config_reference(_section_type(o.type), f"{prefix}{name}.")
         else: rows.append((prefix + name, getattr(default, name), o.meta['doc']))
     return rows

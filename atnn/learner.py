@@ -19,8 +19,8 @@ from .schedule import step_scheduler
 from .callbacks import learner_state, load_learner_state, run_callbacks
 
 # %% auto #0
-__all__ = ['AMP_DTYPES', 'supported_precision', 'autocast', 'EpochMeter', 'nan_loss_error', 'Learner', 'compile_warm_up',
-           'LRFind', 'steepest_lr', 'valley_lr', 'lr_find']
+__all__ = ['AMP_DTYPES', 'supported_precision', 'autocast', 'EpochMeter', 'nan_loss_error', 'Learner', 'train_step',
+           'compile_warm_up', 'LRFind', 'steepest_lr', 'valley_lr', 'lr_find']
 
 # %% ../nbs/08_learner.ipynb #fdc7cd64
 AMP_DTYPES = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
@@ -46,14 +46,15 @@ class EpochMeter:
         self.device, self.n, self.watch_nan = device, 0, watch_nan
         reset_peak_memory(device)
         self.loss_sum = torch.zeros((), device=device)
-        self.correct = torch.zeros((), device=device, dtype=torch.long)
+        self.correct = torch.zeros((), device=device)             # float: mixed labels give partial credit
         self.bad_step = torch.full((), -1, device=device)          # first step with a non-finite loss; -1: none
 
     def add(self, step: int, loss: torch.Tensor, out: torch.Tensor, yb: torch.Tensor):
-        "Count one batch: its mean `loss`, the model's output `out` and the labels `yb`."
+        "Count one batch: its mean `loss`, the model's output `out` and the labels `yb` (or each class's share)."
         if self.watch_nan: self.bad_step = torch.where((self.bad_step < 0) & ~torch.isfinite(loss), step, self.bad_step)
         self.loss_sum += loss * len(yb)
-        self.correct += (out.argmax(1) == yb).sum()
+        pred = out.argmax(1)                      # mixup: `yb` holds each class's share of each image, the credit
+        self.correct += (pred == yb).sum() if yb.ndim == 1 else yb.gather(1, pred[:, None]).sum()
         self.n += len(yb)
 
     def mean_loss(self) -> float: return self.loss_sum.item() / max(1, self.n)     # this process's, so far
@@ -83,22 +84,14 @@ class Learner:
         self.amp_dtype, self.compiled = AMP_DTYPES[precision], compiled
         self.scaler = torch.amp.GradScaler(self.device.type) if precision == 'fp16' else None
         self.cbs, self.history, self.stop, self.epoch, self.epochs, self.results = list(cbs), [], False, 0, 0, {}
+        self.train_loss_func, self.mixer, self.clip, self.ema = loss_func, None, None, None   # see 07b_regularize
     def callback(self, event: str): run_callbacks(self.cbs, event, self)
-    def eval_step(self, xb, yb):
+    def eval_step(self, xb, yb, loss_func=None):
         with autocast(self.device, self.amp_dtype): out = self.model(xb)
-        return out, self.loss_func(out.float(), yb)
+        return out, (loss_func or self.loss_func)(out.float(), yb)
     def backward(self, loss):
         if distributed(): loss = loss * self.train_dl.batch_weight    # shares of a global batch can differ by one image
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
-    def train_step(self, xb, yb):
-        "Forward, backward, optimizer step; SAM takes a second forward/backward at the perturbed weights."
-        out, loss = self.eval_step(xb, yb)
-        self.opt.zero_grad(set_to_none=True)
-        self.backward(loss)
-        if isinstance(self.opt, SAM):
-            sam_step(self.opt, self.model, lambda: self.backward(self.eval_step(xb, yb)[1]), self.scaler)
-        else: optimizer_step(self.opt, self.scaler)
-        return out, loss
 
     def one_epoch(self, train: bool, dl=None) -> tuple[float, float, float]:
         "One pass over the training or validation data (or `dl`); returns (mean loss, accuracy, peak memory in MB)."
@@ -109,8 +102,8 @@ class Learner:
                    disable=None if self.progress else True)
         with torch.set_grad_enabled(train):
             for step, (xb, yb) in enumerate(bar, 1):
-                out, loss = self.train_step(xb, yb) if train else self.eval_step(xb, yb)
-                meter.add(step, loss.detach(), out, yb)
+                out, loss, labels = self.train_step(xb, yb) if train else (*self.eval_step(xb, yb), yb)
+                meter.add(step, loss.detach(), out, labels)
                 if step % 20 == 0 and not bar.disable: bar.set_postfix(loss=f"{meter.mean_loss():.4f}", refresh=False)
         loss, acc, first_bad, peak_mb = meter.reduce()
         if train and first_bad is not None: raise nan_loss_error(self.epoch, first_bad, len(dl))
@@ -137,6 +130,22 @@ class Learner:
             if self.stop: break
         self.callback('after_fit')
         return self.history
+
+# %% ../nbs/08_learner.ipynb #85aeb156
+def train_step(self: Learner, xb, yb):
+    "Mix, forward, backward, clip, step (SAM: again at perturbed weights), average; (out, loss, labels counted)."
+    if self.mixer is not None: xb, yb = self.mixer(xb, yb)
+    out, loss = self.eval_step(xb, yb, self.train_loss_func)
+    self.opt.zero_grad(set_to_none=True)
+    self.backward(loss)
+    if isinstance(self.opt, SAM):
+        again = lambda: self.backward(self.eval_step(xb, yb, self.train_loss_func)[1])
+        sam_step(self.opt, self.model, again, self.scaler, self.clip)
+    else: optimizer_step(self.opt, self.scaler, self.clip)
+    if self.ema is not None: self.ema.update(self.model)
+    return out, loss, yb if self.mixer is None else self.mixer.label_weights(yb)
+
+Learner.train_step = train_step
 
 # %% ../nbs/08_learner.ipynb #a8899078
 def compile_warm_up(learn: Learner):

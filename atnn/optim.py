@@ -8,10 +8,10 @@ import contextlib
 from typing import TYPE_CHECKING, Callable
 import torch
 from torch import nn
-if TYPE_CHECKING: from atnn.config import OptimizerConfig
+if TYPE_CHECKING: from atnn.config import GradClipConfig, OptimizerConfig
 
 # %% auto #0
-__all__ = ['muon_fallback_names', 'create_optimizer', 'bn_stats_frozen', 'SAM', 'optimizer_step', 'sam_step']
+__all__ = ['muon_fallback_names', 'create_optimizer', 'bn_stats_frozen', 'SAM', 'clip_gradients', 'optimizer_step', 'sam_step']
 
 # %% ../nbs/04_optim.ipynb #69b304d2
 def _timm_kwargs(cfg: OptimizerConfig, name: str) -> dict:
@@ -101,8 +101,17 @@ class SAM(torch.optim.Optimizer):
     def __repr__(self): return f"SAM(rho={self.rho}, adaptive={self.adaptive}, base={self.base!r})"
 
 # %% ../nbs/04_optim.ipynb #60233e71
-def optimizer_step(opt: torch.optim.Optimizer, scaler=None):
-    "Step `opt`, through the fp16 gradient `scaler` (a `torch.amp.GradScaler`) if there is one."
+def clip_gradients(opt: torch.optim.Optimizer, cfg: GradClipConfig | None, scaler=None):
+    "Clip the gradients of `opt`'s parameters as `cfg` says (nothing if None), unscaling fp16 gradients first."
+    if cfg is None: return
+    from timm.utils import dispatch_clip_grad
+    if scaler is not None: scaler.unscale_(opt)          # scaler.step knows they are unscaled and skips overflows
+    params = [p for g in opt.param_groups for p in g['params'] if p.grad is not None]
+    dispatch_clip_grad(params, cfg.max, mode=cfg.mode)
+
+def optimizer_step(opt: torch.optim.Optimizer, scaler=None, clip: GradClipConfig | None = None):
+    "Clip if asked, then step `opt`, through the fp16 gradient `scaler` (a `torch.amp.GradScaler`) if there is one."
+    clip_gradients(opt, clip, scaler)
     if scaler is None: return opt.step()
     scaler.step(opt)       # skips the step if the fp16 gradients overflowed, then lowers the scale
     scaler.update()
@@ -116,11 +125,11 @@ def _unscale_first_pass(opt: SAM, scaler) -> bool:
     opt.zero_grad(set_to_none=True)
     return False
 
-def sam_step(opt: SAM, model: nn.Module, second_pass: Callable[[], None], scaler=None):
+def sam_step(opt: SAM, model: nn.Module, second_pass: Callable[[], None], scaler=None, clip=None):
     "SAM's update once the first backward is done: perturb, `second_pass()` (forward and backward), restore, step."
     if scaler is not None and not _unscale_first_pass(opt, scaler): return
     opt.first_step()
     opt.zero_grad(set_to_none=True)
     with bn_stats_frozen(model): second_pass()         # BatchNorm statistics come from the first pass only
     opt.restore()
-    optimizer_step(opt.base, scaler)
+    optimizer_step(opt.base, scaler, clip)              # clipping acts on the second pass's gradients

@@ -23,6 +23,7 @@ from .callbacks import (BatchSizeScheduler, Checkpoints, Curves, EarlyStopping, 
                             TestEval, read_checkpoint,
                             SummaryFile, TTAEval, load_learner_state, LiveCurves, figure_png)
 from .tracking import WandbLogger
+from .regularize import attach_regularizers
 from .learner import Learner, autocast, supported_precision
 from matplotlib.figure import Figure
 
@@ -111,7 +112,7 @@ def create_learner(cfg: Config, cbs=(), splits: Splits | None = None) -> Learner
                     cbs=[*cbs, *_training_callbacks(cfg, test_dl)], device=device, progress=t.progress and env.is_main,
                     precision=supported_precision(t.precision, device), compiled=t.compile)
     learn.info = s.info                     # the dataset's classes and normalization, for the checkpoints
-    return learn
+    return attach_regularizers(learn, t, s.info.num_classes)   # label smoothing, mixup, clipping, EMA
 
 # %% ../nbs/08a_run.ipynb #0fcb8734
 def check_resumable(cfg: Config) -> tuple[Path, dict]:
