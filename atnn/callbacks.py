@@ -192,8 +192,9 @@ def summarize(history: list[dict], results: dict, total_seconds: float, **extra)
     w = 'ema_' if results.get('weights') == 'ema' else ''     # the selected weights' figures (EMAEval says which)
     best = max(history, key=lambda m: m[w + 'val_acc'])
     final = history[results['restored_epoch'] - 1] if results.get('restored_epoch') else history[-1]
-    ema = ({} if 'ema_val_acc' not in history[-1] else
-           dict(raw_best_val_acc=max(m['val_acc'] for m in history), ema_best_val_acc=max(m['ema_val_acc'] for m in history)))
+    top = lambda k: max(m[k] for m in history)
+    with_ema = 'ema_val_acc' in history[-1]
+    ema = dict(raw_best_val_acc=top('val_acc'), ema_best_val_acc=top('ema_val_acc')) if with_ema else {}
     return dict(best_val_acc=best[w + 'val_acc'], best_epoch=best['epoch'], epochs_run=len(history),
                 stopped_early=results.get('stopped_early', False), stopped_epoch=results.get('stopped_epoch'),
                 pruned=results.get('pruned', False),

@@ -113,7 +113,8 @@ def _from_dict(cls, d, prefix=''):
         elif v is None and sec is not o.type: kwargs[k] = None            # an optional section switched off
         else: kwargs[k] = _from_dict(sec, v, key + '.')
     for k, o in fs.items():   # sections left out are built (and validated) from their defaults, unless off by default
-        if _section_type(o.type) and k not in kwargs and not o.meta.get('off'): kwargs[k] = _from_dict(_section_type(o.type), {}, f"{prefix}{k}.")
+        if _section_type(o.type) and k not in kwargs and not o.meta.get('off'):
+            kwargs[k] = _from_dict(_section_type(o.type), {}, f"{prefix}{k}.")
     obj = cls(**kwargs)
     if hasattr(obj, 'validate'): obj.validate(prefix)
     return obj

@@ -44,7 +44,8 @@ class BatchMixer:
 def train_loss_func(t: TrainConfig, mixer: BatchMixer | None):
     "The training loss: soft-target cross-entropy on mixed batches, else cross-entropy with `t.label_smoothing`."
     if mixer is not None: return SoftTargetCrossEntropy()        # mixup's targets already carry the smoothing
-    return functools.partial(F.cross_entropy, label_smoothing=t.label_smoothing) if t.label_smoothing else F.cross_entropy
+    if not t.label_smoothing: return F.cross_entropy
+    return functools.partial(F.cross_entropy, label_smoothing=t.label_smoothing)
 
 # %% ../nbs/07b_regularize.ipynb #fdbcae15
 class WeightEMA:

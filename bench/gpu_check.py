@@ -66,6 +66,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--images', type=int, default=12800)
     p.add_argument('--no-compile', action='store_true')
+    p.add_argument('--variants', nargs='+', type=int, default=list(range(len(VARIANTS))),
+                   help="indices into VARIANTS to run; the results file keeps earlier rows of the others")
     p.add_argument('--dry-run-cpu', action='store_true', help="check the script itself on the CPU with tiny data")
     args = p.parse_args()
     if args.dry_run_cpu: device, args.images = torch.device('cpu'), 256
@@ -75,11 +77,14 @@ def main():
     device_name = torch.cuda.get_device_name() if device.type == 'cuda' else 'CPU (dry run)'
     print(f"{device_name}, torch {torch.__version__}, cudnn.benchmark={torch.backends.cudnn.benchmark}")
     x, y = fake_images(args.images, (3, 32, 32), 100)
-    rows = []
-    for precision, cl, comp in VARIANTS:
+    measured = [VARIANTS[i] for i in args.variants]
+    key = lambda r: (r['precision'], r['channels_last'], r['compile'])
+    earlier = json.loads(RESULT.read_text())['rows'] if RESULT.exists() and device.type == 'cuda' else []
+    rows = [r for r in earlier if key(r) not in set(measured)]
+    for precision, cl, comp in measured:
         if comp and args.no_compile: continue
-        r = check(precision, cl, comp, x, y, device)
-        rows.append(r)
+        r = dict(check(precision, cl, comp, x, y, device), images=len(x), warm_up_per_batch_size=True)
+        rows = sorted([*rows, r], key=lambda r: VARIANTS.index(key(r)))
         if device.type == 'cuda':                       # after every row: a run cut short keeps what it measured
             RESULT.write_text(json.dumps(dict(device=device_name, torch=torch.__version__, rows=rows), indent=2) + '\n')
         name = precision + (' + channels_last' if cl else '') + (' + compile' if comp else '')

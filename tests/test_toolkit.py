@@ -1,4 +1,4 @@
-"The accuracy toolkit in real runs: label smoothing, mixup/cutmix, EMA, clipping, and how they compose (07b_regularize)."
+"Label smoothing, mixup/cutmix, EMA and clipping in real runs, and how they compose (nbs/07b_regularize)."
 import pytest
 import torch
 import yaml
@@ -33,7 +33,8 @@ def test_best_checkpoint_holds_the_selected_weights(workdir, select):
     m, s = read_metrics(workdir/'runs'/select)[0], summary(workdir, select)
     assert s['weights'] == select and s['best_val_acc'] == m['ema_val_acc' if select == 'ema' else 'val_acc']
     last, best = checkpoint(workdir, select), checkpoint(workdir, select, 'best.pt')['model']
-    chosen, other = (last['ema']['module'], last['model']) if select == 'ema' else (last['model'], last['ema']['module'])
+    raw, ema = last['model'], last['ema']['module']
+    chosen, other = (ema, raw) if select == 'ema' else (raw, ema)
     assert all(torch.equal(best[k], chosen[k]) for k in best)
     assert not all(torch.equal(best[k], other[k]) for k in best)
 
