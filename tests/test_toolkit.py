@@ -54,11 +54,11 @@ def test_resume_with_ema_and_mixup_is_bit_identical(workdir):
 @pytest.mark.parametrize('extra', [
     ['optimizer={name: sam, base: sgd, lr: 0.05}'],                                    # EMA after SAM's base step
     ['train.precision=fp16'],                                                          # clipping after unscaling
-    ['train.batch_size_schedule={policy: linear, max_batch_size: 64, start_epoch: 1, end_epoch: 3, every: 1}']])
+    ['train.batch_size_schedule={policy: linear, max_batch_size: 64, start_epoch: 1, end_epoch: 2, every: 1}']])
 def test_tools_compose(workdir, extra):
-    assert main(['--config', 'quick.yaml', 'name=c', 'train.epochs=3', *TOOLS, *ODD, *extra]) == 0
+    assert main(['--config', 'quick.yaml', 'name=c', *TOOLS, *ODD, *extra]) == 0
     m = read_metrics(workdir/'runs'/'c')
-    assert len(m) == 3 and all(e['ema_val_acc'] > 0.15 for e in m[1:]), m    # 10 classes: above chance
+    assert len(m) == 2 and m[-1]['ema_val_acc'] > 0.15, m                   # 10 classes: above chance
 
 
 def test_clipping_changes_training_only_when_it_binds(workdir):
