@@ -18,10 +18,10 @@ from .tta import tta_accuracy
 if TYPE_CHECKING: from atnn.config import BatchSizeScheduleConfig, EarlyStoppingConfig, TTAConfig
 
 # %% auto #0
-__all__ = ['EVENTS', 'ORDER', 'CHECKPOINT_FORMAT', 'Callback', 'run_callbacks', 'monitored', 'selected_weights', 'is_better',
-           'rng_state', 'set_rng_state', 'learner_state', 'load_learner_state', 'read_checkpoint', 'EpochPrinter',
-           'MetricsFile', 'Checkpoints', 'summarize', 'SummaryFile', 'EarlyStopping', 'BatchSizeScheduler', 'TTAEval',
-           'TestEval', 'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
+__all__ = ['EVENTS', 'ORDER', 'CHECKPOINT_FORMAT', 'Callback', 'run_callbacks', 'selects_ema', 'monitored', 'selected_weights',
+           'is_better', 'rng_state', 'set_rng_state', 'learner_state', 'load_learner_state', 'read_checkpoint',
+           'EpochPrinter', 'MetricsFile', 'Checkpoints', 'summarize', 'SummaryFile', 'EarlyStopping',
+           'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
 
 # %% ../nbs/07_callbacks.ipynb #d82c17a8
 EVENTS = ('before_fit', 'before_epoch', 'after_epoch', 'after_fit')
@@ -29,7 +29,7 @@ EVENTS = ('before_fit', 'before_epoch', 'after_epoch', 'after_fit')
 ORDER = dict(
     batch_size=-10,   # before_epoch: this epoch's batch size is set before anything reads it
     ema=3,            # after_epoch: ema_val_* join the metrics before anything monitors them; after_fit: the EMA
-                      # weights (if selected) go into the model after early stopping's restore_best, before TTA
+                      # weights (if selected) go into the model, before restore_best may put the best ones there
     early_stop=5,     # after_epoch: decides to stop; after_fit: puts the best weights back before TTA
     tta=8,            # TTA on the weights the run ends with; tta_val_acc joins the metrics before they are saved
     test=9,           # after_fit: the best checkpoint's weights on the held-out test split
@@ -51,14 +51,18 @@ def run_callbacks(cbs, event: str, learn):
         if method is not None: method(learn)
 
 # %% ../nbs/07_callbacks.ipynb #864b51a5
+def selects_ema(learn) -> bool:
+    "Does `learn` choose with its weight average (07b_regularize, train.ema.select=ema) rather than its weights?"
+    ema = getattr(learn, 'ema', None)
+    return ema is not None and ema.cfg.select == 'ema'
+
 def monitored(learn, key: str) -> str:
     "The metrics key of `key` (val_acc, val_loss) for the weights the run selects: `ema_<key>` with EMA selected."
-    ema = getattr(learn, 'ema', None)
-    return f"ema_{key}" if ema is not None and ema.cfg.select == 'ema' else key
+    return f"ema_{key}" if selects_ema(learn) else key
 
 def selected_weights(learn) -> dict:
-    "The state dict of the weights the run selects: its weight average's (train.ema.select=ema) or the model's."
-    return (learn.ema.module if monitored(learn, '') else unwrap(learn.model)).state_dict()
+    "The state dict of the weights the run selects: its weight average's or the model's."
+    return (learn.ema.module if selects_ema(learn) else unwrap(learn.model)).state_dict()
 
 def is_better(value: float, best: float | None, monitor: str, min_delta: float = 0.0) -> bool:
     "Does `value` of metric `monitor` improve on `best` (None: nothing yet) by more than `min_delta`?"

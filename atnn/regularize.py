@@ -12,12 +12,12 @@ from timm.data.mixup import mixup_target
 from timm.loss import SoftTargetCrossEntropy
 from timm.utils import ModelEmaV3
 from .distributed import unwrap
-from .callbacks import ORDER, Callback
+from .callbacks import ORDER, Callback, selects_ema
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: from atnn.config import EMAConfig, TrainConfig
 
 # %% auto #0
-__all__ = ['BatchMixer', 'train_loss_func', 'WeightEMA', 'selects_ema', 'EMAEval', 'attach_regularizers']
+__all__ = ['BatchMixer', 'train_loss_func', 'WeightEMA', 'EMAEval', 'attach_regularizers']
 
 # %% ../nbs/07b_regularize.ipynb #e4eed354
 class BatchMixer:
@@ -68,11 +68,6 @@ class WeightEMA:
         self.steps = s['steps']
 
 # %% ../nbs/07b_regularize.ipynb #3fbc5ce0
-def selects_ema(learn) -> bool:
-    "Does `learn` use its weight average for early stopping, best.pt, TTA and evaluation?"
-    ema = getattr(learn, 'ema', None)
-    return ema is not None and ema.cfg.select == 'ema'
-
 class EMAEval(Callback):
     "After every epoch: `ema_val_loss` and `ema_val_acc` of `learn.ema`; at the end, its weights if selected."
     order = ORDER['ema']
@@ -86,8 +81,7 @@ class EMAEval(Callback):
     def after_fit(self, learn):
         if not selects_ema(learn): return
         learn.results['weights'] = 'ema'
-        if not learn.results.get('restored_epoch'):      # early stopping's restore_best put the best EMA weights back
-            unwrap(learn.model).load_state_dict(learn.ema.module.state_dict())
+        unwrap(learn.model).load_state_dict(learn.ema.module.state_dict())   # restore_best (next) may take the best
 
 # %% ../nbs/07b_regularize.ipynb #4f37e132
 def attach_regularizers(learn, t: TrainConfig, num_classes: int):

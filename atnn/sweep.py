@@ -13,7 +13,7 @@ import optuna
 from optuna.trial import TrialState
 from .errors import ConfigError, DataError, TrainingError, did_you_mean
 from .config import Config, _from_dict, apply_overrides, load_yaml, option, parse_override
-from .callbacks import ORDER, Callback
+from .callbacks import ORDER, Callback, monitored
 from .data import load_splits
 from .run import train
 from .utils import atomic_write, atomic_write_text
@@ -167,7 +167,7 @@ class OptunaPruning(Callback):
     order = ORDER['early_stop']
     def __init__(self, trial, monitor: str): self.trial, self.monitor, self.pruned_epoch = trial, monitor, None
     def after_epoch(self, learn):
-        self.trial.report(learn.metrics[self.monitor], learn.epoch)
+        self.trial.report(learn.metrics[monitored(learn, self.monitor)], learn.epoch)   # EMA's, if selected
         if self.trial.should_prune(): learn.stop, self.pruned_epoch = True, learn.epoch
     def after_fit(self, learn): learn.results['pruned'] = self.pruned_epoch is not None
 
