@@ -105,3 +105,10 @@ def test_a_key_of_a_section_that_is_off_turns_it_on(workdir):
     cfg = yaml.safe_load((workdir/'runs'/'turned-on'/'config.yaml').read_text())
     assert cfg['train']['ema']['decay'] == 0.5 and cfg['train']['ema']['select'] == 'ema'
     assert cfg['train']['mixup'] is None
+
+
+def test_tools_compose_with_compile(workdir):
+    "The average copies the plain module inside torch.compile's wrapper and evaluates uncompiled."
+    assert main(['--config', 'quick.yaml', 'name=cc', 'train.compile=true', *TOOLS]) == 0
+    s = summary(workdir, 'cc')
+    assert s['weights'] == 'ema' and s['ema_best_val_acc'] > 0.3, s
