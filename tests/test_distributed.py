@@ -6,9 +6,11 @@ import torch
 from conftest import REPO, read_metrics, run_cli, summary, timeless
 
 TORCHRUN = (sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(REPO/'train.py'))
-# an MLP without batch norm or dropout: DDP must equal one process
+# an MLP without batch norm or dropout: DDP must equal one process; with the weight average, clipping and label
+# smoothing on (07b_regularize), so that every process keeping the same average is checked too
 MLP = ('--config', 'quick.yaml', 'model.dropout=0',
-       'train.batch_size=33')                           # 33 = 17 + 16: unequal shares, so their weighting matters
+       'train.batch_size=33',                           # 33 = 17 + 16: unequal shares, so their weighting matters
+       'train.ema={decay: 0.8}', 'train.grad_clip={max: 0.5}', 'train.label_smoothing=0.1')
 
 
 def weights(run_dir) -> dict:
@@ -30,6 +32,9 @@ def test_two_processes_match_one_with_the_same_global_batch(workdir):
     assert summary(workdir, 'one')['tta_val_acc'] == summary(workdir, 'two')['tta_val_acc']   # TTA all-reduced too
     assert list(w1) == list(w2)                          # no 'module.' prefix: checkpoints are interchangeable
     for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-4, atol=1e-6)
+    ema = lambda n: torch.load(workdir/'runs'/n/'checkpoints'/'last.pt', weights_only=True)['ema']['module']
+    e1, e2 = ema('one'), ema('two')
+    for k in e1: torch.testing.assert_close(e2[k], e1[k], rtol=1e-4, atol=1e-6)
 
 
 def test_resume_under_torchrun_continues_exactly(workdir):

@@ -53,7 +53,7 @@ def test_two_workers_share_the_trials(workdir):
 
 
 def test_sigkill_mid_trial_then_rerun_finishes_exactly(workdir):
-    write_sweep(workdir, trials=3, overrides={'data.val_split': 0.25, 'train.epochs': 8})
+    write_sweep(workdir, trials=3, overrides={'data.val_split': 0.25, 'train.epochs': 5})
     p = subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     first_epoch, deadline = workdir/'runs/s/trials/1/metrics.jsonl', time.time() + 300
     while not (first_epoch.is_file() and first_epoch.read_text().strip()):      # trial 1 is mid-way
@@ -72,7 +72,7 @@ def test_sigkill_mid_trial_then_rerun_finishes_exactly(workdir):
 
 
 def test_ctrl_c_exits_130_and_the_rerun_retries_the_trial(workdir):
-    write_sweep(workdir, trials=2, overrides={'data.val_split': 0.25, 'train.epochs': 8})
+    write_sweep(workdir, trials=2, overrides={'data.val_split': 0.25, 'train.epochs': 5})
     p = subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True, preexec_fn=default_sigint)
     first_epoch, deadline = workdir/'runs/s/trials/0/metrics.jsonl', time.time() + 300

@@ -1,10 +1,11 @@
-"Label smoothing, mixup/cutmix, EMA and clipping in real runs, and how they compose (nbs/07b_regularize)."
+"""Label smoothing, mixup/cutmix, EMA and clipping in real runs, and how they compose (nbs/07b_regularize).
+
+Under torchrun: tests/test_distributed.py runs its one-vs-two-processes comparison with EMA, clipping and smoothing on."""
 import pytest
 import torch
 import yaml
 from atnn.cli import main
-from conftest import read_metrics, run_cli, summary, timeless
-from test_distributed import TORCHRUN
+from conftest import read_metrics, summary, timeless
 
 TOOLS = ['train.label_smoothing=0.1', 'train.mixup={mode: elem}', 'train.ema={decay: 0.9, warmup: false}',
          'train.grad_clip={max: 0.5}']
@@ -75,19 +76,6 @@ def test_label_smoothing_moves_the_training_loss_not_validation(workdir):
     a, b = read_metrics(workdir/'runs'/'ls0')[0], read_metrics(workdir/'runs'/'ls')[0]
     assert b['train_loss'] > a['train_loss']              # the smoothed target can never be met exactly
     assert abs(b['val_loss'] - a['val_loss']) < 1.0       # plain cross-entropy on both
-
-
-def test_ema_under_torchrun_matches_one_process(workdir):
-    "Every process keeps the same average: two processes give one process's EMA figures and weights."
-    args = ('--config', 'quick.yaml', 'model.dropout=0', 'train.batch_size=33', 'train.ema={decay: 0.8}',
-            'train.grad_clip={max: 0.5}', 'train.label_smoothing=0.1')
-    one, two = run_cli(*args, 'name=one', cwd=workdir), run_cli(*args, 'name=two', cwd=workdir, entry=TORCHRUN)
-    assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
-    for a, b in zip(timeless(read_metrics(workdir/'runs'/'one')), timeless(read_metrics(workdir/'runs'/'two'))):
-        for k in ('ema_val_acc', 'ema_val_loss', 'val_loss', 'train_loss'):
-            assert a[k] == pytest.approx(b[k], rel=1e-4, abs=1e-6), k
-    e1, e2 = checkpoint(workdir, 'one')['ema']['module'], checkpoint(workdir, 'two')['ema']['module']
-    for k in e1: torch.testing.assert_close(e2[k], e1[k], rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize('override, key', [('train.mixup.mixup_alpha=-1', 'train.mixup.mixup_alpha'),
