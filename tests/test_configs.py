@@ -41,7 +41,7 @@ def write_fake(dataset, root):
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
 def test_example_config_trains_one_epoch_on_fake_data(path, tmp_path):
-    "Each shipped config runs as written, shrunk only in data size, epochs, precision, (Pet, folder) image size, weights."
+    "Each shipped config runs as written, shrunk in data size, epochs, precision, (Pet, folder) image size, weights."
     dataset = load_config(path).data.dataset
     write_fake(dataset, tmp_path/'data')
     shrink = [f'data.root={tmp_path}/data', 'data.download=false', f'data.cache_dir={tmp_path}/cache',

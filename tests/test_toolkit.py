@@ -1,6 +1,6 @@
 """Label smoothing, mixup/cutmix, EMA and clipping in real runs, and how they compose (nbs/07b_regularize).
 
-Under torchrun: tests/test_distributed.py runs its one-vs-two-processes comparison with EMA, clipping and smoothing on."""
+Under torchrun: tests/test_distributed.py compares one process with two with EMA, clipping and smoothing on."""
 import pytest
 import torch
 import yaml
