@@ -172,11 +172,12 @@ class Checkpoints(Callback):
         self._best_model = None                   # this process's copy of best.pt's weights (on the CPU)
     def save(self, learn, *names):
         state = {**learner_state(learn), **self.extra}     # on every rank: it gathers each rank's random generators
-        best = {**state, 'model': selected_weights(learn)}  # best.pt: the selected weights (raw ones stay in last.pt)
-        if 'best.pt' in names:
-            self._best_model = {k: v.detach().to('cpu', copy=True) for k, v in best['model'].items()}
+        files = {name: state for name in names}
+        if 'best.pt' in names:                     # the selected weights (the raw ones stay in last.pt, for resume)
+            files['best.pt'] = {**state, 'model': selected_weights(learn)}
+            self._best_model = {k: v.detach().to('cpu', copy=True) for k, v in files['best.pt']['model'].items()}
         if self.write:
-            for name in names: atomic_torch_save(best if name == 'best.pt' else state, self.dir/name)
+            for name, s in files.items(): atomic_torch_save(s, self.dir/name)
     def before_fit(self, learn):
         if learn.epoch == 0: self.save(learn, 'last.pt')     # resumable from the start
     def after_epoch(self, learn):
