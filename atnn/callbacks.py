@@ -19,12 +19,13 @@ if TYPE_CHECKING: from atnn.config import BatchSizeScheduleConfig, EarlyStopping
 
 # %% auto #0
 __all__ = ['EVENTS', 'ORDER', 'CHECKPOINT_FORMAT', 'Callback', 'run_callbacks', 'selects_ema', 'monitored', 'selected_weights',
-           'is_better', 'rng_state', 'set_rng_state', 'learner_state', 'load_learner_state', 'read_checkpoint',
-           'EpochPrinter', 'MetricsFile', 'Checkpoints', 'summarize', 'SummaryFile', 'EarlyStopping',
-           'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
+           'is_better', 'rng_state', 'set_rng_state', 'state_key', 'stateful_callbacks', 'learner_state',
+           'load_learner_state', 'read_checkpoint', 'EpochPrinter', 'MetricsFile', 'Checkpoints', 'summarize',
+           'SummaryFile', 'EarlyStopping', 'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves', 'Curves',
+           'figure_png', 'LiveCurves']
 
 # %% ../nbs/07_callbacks.ipynb #d82c17a8
-EVENTS = ('before_fit', 'before_epoch', 'after_epoch', 'after_fit')
+EVENTS = ('before_fit', 'before_epoch', 'after_epoch', 'after_fit', 'cleanup_fit')
 
 ORDER = dict(
     batch_size=-10,   # before_epoch: this epoch's batch size is set before anything reads it
@@ -43,6 +44,7 @@ ORDER = dict(
 class Callback:
     "Optional base class: define any of `EVENTS` (the others are skipped); lower `order` runs first."
     order = 0
+    state_key = None          # where a checkpoint keeps its `state_dict()`; None: the class name
 
 def run_callbacks(cbs, event: str, learn):
     "Call `event` on every callback in `cbs` that defines it, in `order`."
@@ -88,6 +90,20 @@ def set_rng_state(train_dl, s: dict):
     if s['augment'] is not None: train_dl.augment.g.set_state(s['augment'])
 
 # %% ../nbs/07_callbacks.ipynb #c490f39b
+def state_key(cb) -> str:
+    "The checkpoint key of callback `cb`'s state: its `state_key`, else its class name."
+    return getattr(cb, 'state_key', None) or type(cb).__name__
+
+def stateful_callbacks(cbs) -> dict:
+    "The callbacks of `cbs` that have a state, by `state_key`; two with one key are an error (one state would be lost)."
+    out = {}
+    for cb in cbs:
+        if not hasattr(cb, 'state_dict'): continue
+        key = state_key(cb)
+        if key in out: raise ValueError(f"two callbacks keep their state under {key!r}: give one a state_key")
+        out[key] = cb
+    return out
+
 CHECKPOINT_FORMAT = 1     # raise it when the layout changes; readers refuse formats newer than theirs
 
 def learner_state(learn) -> dict:
@@ -97,7 +113,7 @@ def learner_state(learn) -> dict:
     return dict(format=CHECKPOINT_FORMAT, model=unwrap(learn.model).state_dict(), optimizer=learn.opt.state_dict(),
                 scheduler=sd(learn.sched), epoch=learn.epoch, history=learn.history, scaler=sd(learn.scaler),
                 rng=rng[0], ema=sd(getattr(learn, 'ema', None)),
-                callbacks={type(cb).__name__: cb.state_dict() for cb in learn.cbs if hasattr(cb, 'state_dict')},
+                callbacks={k: cb.state_dict() for k, cb in stateful_callbacks(learn.cbs).items()},
                 **(dict(rng_per_rank=rng) if len(rng) > 1 else {}))
 
 def load_learner_state(learn, state: dict):
@@ -108,8 +124,8 @@ def load_learner_state(learn, state: dict):
     if learn.scaler is not None and state.get('scaler'): learn.scaler.load_state_dict(state['scaler'])
     if getattr(learn, 'ema', None) is not None and state.get('ema'): learn.ema.load_state_dict(state['ema'])
     learn.epoch, learn.history = state['epoch'], list(state['history'])
-    for cb in learn.cbs:
-        if type(cb).__name__ in state['callbacks']: cb.load_state_dict(state['callbacks'][type(cb).__name__])
+    for key, cb in stateful_callbacks(learn.cbs).items():
+        if key in state['callbacks']: cb.load_state_dict(state['callbacks'][key])
     env, per_rank = dist_env(), state.get('rng_per_rank', [state['rng']])
     if len(per_rank) != env.world_size and env.is_main:
         print(f"note: resuming a {len(per_rank)}-process run with {env.world_size}: it continues, but augmentation "

@@ -5,7 +5,7 @@
 # %% ../nbs/01_data.ipynb #77c2bde5
 from __future__ import annotations
 import gzip, hashlib, os, shutil, struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 import numpy as np
@@ -16,10 +16,10 @@ from .fakes import IDX_FILES, CIFAR_FOLDERS
 if TYPE_CHECKING: from atnn.config import DataConfig
 
 # %% auto #0
-__all__ = ['CIFAR100_CLASSES', 'PET_BREEDS', 'read_idx', 'DatasetInfo', 'register_dataset', 'list_datasets', 'get_dataset',
-           'MissingData', 'download_with_torchvision', 'mnist_family', 'cifar', 'read_pet_list', 'convert_image',
-           'square_image', 'decode_square', 'default_cache_dir', 'cache_key', 'cached', 'resize_images',
-           'download_dataset', 'load_split', 'check_data', 'Splits', 'load_splits', 'channel_stats']
+__all__ = ['CIFAR100_CLASSES', 'PET_BREEDS', 'DECODE_RULE', 'read_idx', 'DatasetInfo', 'register_dataset', 'list_datasets',
+           'get_dataset', 'MissingData', 'download_with_torchvision', 'mnist_family', 'cifar', 'read_pet_list',
+           'convert_image', 'upright', 'square_image', 'decode_square', 'default_cache_dir', 'cache_key', 'cached',
+           'resize_images', 'download_dataset', 'load_split', 'check_data', 'Splits', 'load_splits', 'channel_stats']
 
 # %% ../nbs/01_data.ipynb #7c61a08d
 def _open(path):
@@ -54,6 +54,7 @@ class DatasetInfo:
     load: Callable                       # (root, train, img_size, num_workers) -> (uint8 (N, C, H, W), int64 labels)
     native_size: int | None = None       # side of the square images, None if sizes vary (then img_size is needed)
     load_splits: Callable | None = None  # (DataConfig, seed) -> Splits, for a dataset that splits itself (folder)
+    skipped: dict = field(default_factory=dict)   # split -> the unreadable files left out of it (folder)
 
     @property
     def num_classes(self): return len(self.classes)
@@ -214,10 +215,15 @@ def convert_image(im, channels: int = 3):
     mode = 'L' if channels == 1 else 'RGB'
     return im if im.mode == mode else im.convert(mode)
 
+def upright(im):
+    "Pillow image `im` as it is displayed: turned by its EXIF orientation (how cameras and phones store portraits)."
+    from PIL import ImageOps
+    return ImageOps.exif_transpose(im) if im.getexif().get(0x0112, 1) != 1 else im   # 0x0112: Orientation
+
 def square_image(im, size: int, channels: int = 3) -> torch.Tensor:
-    "Pillow image `im` as uint8 (C, size, size): converted, shorter side resized to `size`, center-cropped."
+    "Pillow image `im` as uint8 (C, size, size): upright, converted, shorter side resized to `size`, center-cropped."
     from PIL import Image
-    im = convert_image(im, channels)
+    im = convert_image(upright(im), channels)
     w, h = im.size
     s = size / min(w, h)
     W, H = max(size, round(w * s)), max(size, round(h * s))
@@ -266,9 +272,11 @@ def default_cache_dir() -> Path:
     if os.environ.get('ATNN_CACHE'): return Path(os.environ['ATNN_CACHE'])
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'atnn'
 
+DECODE_RULE = 'v2-exif'      # how files become pixels; a new rule (v2: EXIF orientation) makes every cache anew
+
 def cache_key(name, split, img_size, files) -> str:
     "The cache file name of `split` of dataset `name` at `img_size`, from `files` with their sizes and times."
-    h = hashlib.sha1(f"v1|{name}|{split}|{img_size}".encode())
+    h = hashlib.sha1(f"{DECODE_RULE}|{name}|{split}|{img_size}".encode())
     for p in files:
         st = Path(p).stat()
         h.update(f"|{Path(p).resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01a_folder.ipynb #16720fa9
 from __future__ import annotations
-import dataclasses, os
+import dataclasses, os, re, socket
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,14 +12,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .errors import ConfigError, DataError
-from .utils import atomic_torch_save
+from .utils import atomic_torch_save, process_alive
 from .data import (DatasetInfo, Splits, cache_key, channel_stats, decode_square, default_cache_dir,
                        register_dataset)
 if TYPE_CHECKING: from atnn.config import DataConfig
 
 # %% auto #0
 __all__ = ['IMG_EXTENSIONS', 'SPLIT_FOLDERS', 'image_files', 'find_classes', 'class_files', 'decode_files_to', 'available_memory',
-           'decoded_split', 'split_folders', 'load_folder_splits']
+           'remove_orphans', 'decoded_split', 'split_folders', 'load_folder_splits']
 
 # %% ../nbs/01a_folder.ipynb #f5e6c47b
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp', '.gif')   # + gif
@@ -80,11 +80,26 @@ def available_memory() -> int:
     import psutil
     return psutil.virtual_memory().available
 
+def _writer(name: str) -> tuple[str, int] | None:
+    "(host, pid) of the process writing temporary cache file `name`, or None if `name` is none."
+    m = re.fullmatch(r'.+\.tmp-(?:(.+)-)?(\d+)(\.kept)?\.npy', name)
+    return (m[1] or socket.gethostname(), int(m[2])) if m else None       # older names: pid alone
+
+def remove_orphans(folder) -> list[Path]:
+    "Remove the temporary cache files in `folder` whose writer, a process on this machine, has ended (was killed)."
+    host, removed = socket.gethostname(), []
+    for p in Path(folder).glob('*.tmp-*.npy'):
+        w = _writer(p.name)
+        if w is not None and w[0] == host and not process_alive(w[1]): p.unlink(missing_ok=True); removed.append(p)
+    return removed
+
 def _write_cache(base: Path, d: DataConfig, files, labels, desc: str):
     "Decode `files` into `base.npy` and write `base.pt` (labels, what was skipped, the training statistics)."
-    tmp = base.with_name(f"{base.name}.tmp-{os.getpid()}.npy")
+    tmp = base.with_name(f"{base.name}.tmp-{socket.gethostname()}-{os.getpid()}.npy")
     shape = (len(files), d.channels, d.img_size, d.img_size)
     base.parent.mkdir(parents=True, exist_ok=True)
+    if orphans := remove_orphans(base.parent):
+        print(f"note: removed {len(orphans)} unfinished cache file(s) of killed runs from {base.parent}")
     out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=shape)
     try:
         bad = decode_files_to(out, files, d.img_size, d.channels, d.num_workers, d.skip_bad_images, desc)
@@ -161,12 +176,13 @@ def load_folder_splits(d: DataConfig, seed: int = 0) -> Splits:
         held = class_files(parts['val'], classes)
     x, y, meta = decoded_split(d, 'train', train_f, train_l)
     stats = meta.get('stats') or _cache_stats(meta, x)
-    val_x, val_y, _ = decoded_split(d, 'val', *held)
-    test = None
+    val_x, val_y, val_meta = decoded_split(d, 'val', *held)
+    test, metas = None, {'train': meta, 'val': val_meta}
     if 'test' in parts:
         _check_classes(parts['test'], classes)
-        test = decoded_split(d, 'test', *class_files(parts['test'], classes))[:2]
-    info = dataclasses.replace(_FOLDER, classes=classes, mean=tuple(stats[0]), std=tuple(stats[1]))
+        *test, metas['test'] = decoded_split(d, 'test', *class_files(parts['test'], classes))
+    info = dataclasses.replace(_FOLDER, classes=classes, mean=tuple(stats[0]), std=tuple(stats[1]),
+                               skipped={split: m['bad'] for split, m in metas.items() if m['bad']})
     _report(root, info, meta, len(y), len(val_y), test)
     return Splits(info, x, y, val_x, val_y, *(test or (None, None)), memory_mapped=meta['memory_mapped'])
 
@@ -181,8 +197,9 @@ def _report(root, info, meta, n_train, n_val, test):
     print(f"folder {root}: {info.num_classes} classes, {n_train:,} train / {n_val:,} val"
           + (f" / {len(test[1]):,} test" if test else '') + f" images; mean ({mean}), std ({std}) of the training "
           "images" + ('; memory-mapped from the cache' if meta['memory_mapped'] else ''))
-    if meta['bad']:
-        print(f"note: {len(meta['bad'])} training file(s) Pillow cannot read were left out, e.g. {meta['bad'][0]}")
+    for split, bad in info.skipped.items():               # every one, named: the list is also in the run folder
+        print(f"note: {len(bad)} {split} file(s) that Pillow cannot read were left out (data.skip_bad_images):\n  "
+              + '\n  '.join(bad))
 
 def _no_download(root): raise DataError("a folder dataset is not downloaded: data.root must hold your images")
 

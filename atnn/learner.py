@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .errors import TrainingError
-from .utils import host_peak_rss_mb, peak_memory_mb, reset_peak_memory
+from .utils import check_stop, deferred_ctrl_c, host_peak_rss_mb, peak_memory_mb, reset_peak_memory
 from .distributed import all_reduce_, distributed
 from .optim import SAM, optimizer_step, sam_step
 from .schedule import step_scheduler
@@ -84,6 +84,7 @@ class Learner:
         self.amp_dtype, self.compiled = AMP_DTYPES[precision], compiled
         self.scaler = torch.amp.GradScaler(self.device.type) if precision == 'fp16' else None
         self.cbs, self.history, self.stop, self.epoch, self.epochs, self.results = list(cbs), [], False, 0, 0, {}
+        self.error = None                   # what ended the last fit, if it did not end normally
         self.train_loss_func, self.mixer, self.clip, self.ema = loss_func, None, None, None   # see 07b_regularize
     def callback(self, event: str): run_callbacks(self.cbs, event, self)
     def eval_step(self, xb, yb, loss_func=None):
@@ -104,6 +105,7 @@ class Learner:
             for step, (xb, yb) in enumerate(bar, 1):
                 out, loss, labels = self.train_step(xb, yb) if train else (*self.eval_step(xb, yb), yb)
                 meter.add(step, loss.detach(), out, labels)
+                check_stop()                    # Ctrl-C: here, between two steps (00b_utils)
                 if step % 20 == 0 and not bar.disable: bar.set_postfix(loss=f"{meter.mean_loss():.4f}", refresh=False)
         loss, acc, first_bad, peak_mb = meter.reduce()
         if train and first_bad is not None: raise nan_loss_error(self.epoch, first_bad, len(dl))
@@ -111,24 +113,29 @@ class Learner:
 
     def fit(self, epochs: int) -> list[dict]:
         "Train for `epochs` epochs (fewer if a callback sets `stop`); returns the metrics of every epoch."
-        self.epochs, self.stop = epochs, False
-        if self.compiled and self.epoch < epochs: compile_warm_up(self)
-        self.callback('before_fit')
-        for self.epoch in range(self.epoch + 1, epochs + 1):
-            self.callback('before_epoch')                     # e.g. the batch-size schedule sets this epoch's size
-            t0, lr = time.perf_counter(), self.opt.param_groups[0]['lr']
-            train_loss, train_acc, train_mem = self.one_epoch(train=True)
-            val_loss, val_acc, val_mem = self.one_epoch(train=False)
-            step_scheduler(self.sched, val_loss)
-            seconds = time.perf_counter() - t0
-            self.metrics = dict(epoch=self.epoch, lr=lr, batch_size=self.train_dl.batch_size,
-                                train_loss=train_loss, train_acc=train_acc, val_loss=val_loss, val_acc=val_acc,
-                                epoch_seconds=seconds, images_per_second=len(self.train_dl.y) / seconds,
-                                train_mem_mb=train_mem, val_mem_mb=val_mem, host_peak_rss_mb=host_peak_rss_mb())
-            self.history.append(self.metrics)
-            self.callback('after_epoch')
-            if self.stop: break
-        self.callback('after_fit')
+        self.epochs, self.stop, self.error = epochs, False, None
+        with deferred_ctrl_c():                      # Ctrl-C ends the fit after a batch, not inside one
+            try:
+                if self.compiled and self.epoch < epochs: compile_warm_up(self)
+                self.callback('before_fit')
+                for self.epoch in range(self.epoch + 1, epochs + 1):
+                    self.callback('before_epoch')     # e.g. the batch-size schedule sets this epoch's size
+                    t0, lr = time.perf_counter(), self.opt.param_groups[0]['lr']
+                    train_loss, train_acc, train_mem = self.one_epoch(train=True)
+                    val_loss, val_acc, val_mem = self.one_epoch(train=False)
+                    step_scheduler(self.sched, val_loss)
+                    seconds = time.perf_counter() - t0
+                    self.metrics = dict(epoch=self.epoch, lr=lr, batch_size=self.train_dl.batch_size,
+                                        train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
+                                        val_acc=val_acc, epoch_seconds=seconds,
+                                        images_per_second=len(self.train_dl.y) / seconds, train_mem_mb=train_mem,
+                                        val_mem_mb=val_mem, host_peak_rss_mb=host_peak_rss_mb())
+                    self.history.append(self.metrics)
+                    self.callback('after_epoch')
+                    if self.stop: break
+                self.callback('after_fit')
+            except BaseException as e: self.error = e; raise
+            finally: self.callback('cleanup_fit')      # always: e.g. the W&B run is closed, as failed if it did
         return self.history
 
 # %% ../nbs/08_learner.ipynb #85aeb156

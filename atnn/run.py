@@ -160,6 +160,9 @@ def train(cfg: Config, print_fn=print, cbs=(), splits: Splits | None = None) -> 
              f"({count_params(learn.model):,} parameters)  "
              f"train/val images: {len(learn.train_dl.x)}/{len(learn.val_dl.x)}")
     if main: save_config(cfg, run_dir/'config.yaml')
+    if main and learn.info.skipped:             # unreadable images left out (data.skip_bad_images): which
+        atomic_write_text(run_dir/'skipped_images.txt', ''.join(f"{split}\t{why}\n" for split, bad in
+                                                                 learn.info.skipped.items() for why in bad))
     learn.cbs += _run_callbacks(cfg, run_dir, started, learn.info, learn.device, print_fn)
     if resumed:
         load_learner_state(learn, resumed[1])

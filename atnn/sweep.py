@@ -4,7 +4,8 @@
 
 # %% ../nbs/11_sweep.ipynb #e2054f90
 from __future__ import annotations
-import csv, io, json, os, socket, warnings
+import contextlib, csv, io, json, os, random, signal, socket, threading, time, warnings
+import multiprocessing as mp
 from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Optional, Union
@@ -16,14 +17,14 @@ from .config import Config, _from_dict, apply_overrides, load_yaml, option, pars
 from .callbacks import ORDER, Callback, monitored
 from .data import load_splits
 from .run import train
-from .utils import atomic_write, atomic_write_text
+from .utils import atomic_write, atomic_write_text, check_stop, deferred_ctrl_c, process_alive
 
 # %% auto #0
-__all__ = ['Number', 'METRICS', 'HEARTBEAT_S', 'GRACE_S', 'COUNTED', 'FIGURES', 'SpaceConfig', 'SweepConfig', 'load_sweep',
-           'trial_config', 'suggest', 'grid_space', 'OptunaPruning', 'storage_url', 'open_storage', 'open_study',
-           'retry_dead_trials', 'trial_line', 'work', 'sweep_spec', 'prepare_sweep_dir', 'leaderboard',
+__all__ = ['Number', 'METRICS', 'HEARTBEAT_S', 'GRACE_S', 'SCHEMA_RACES', 'COUNTED', 'FIGURES', 'SpaceConfig', 'SweepConfig',
+           'load_sweep', 'trial_config', 'suggest', 'grid_space', 'OptunaPruning', 'storage_url', 'open_storage',
+           'open_study', 'retry_dead_trials', 'trial_line', 'work', 'sweep_spec', 'prepare_sweep_dir', 'leaderboard',
            'leaderboard_md', 'leaderboard_csv', 'write_figures', 'best_config', 'write_reports', 'worker_devices',
-           'run_sweep']
+           'start_sweep', 'run_sweep']
 
 # %% ../nbs/11_sweep.ipynb #45309c18
 Number = Union[int, float, None]
@@ -177,22 +178,29 @@ HEARTBEAT_S, GRACE_S = 10, 60
 def storage_url(sweep: SweepConfig, sweep_dir) -> str:
     return sweep.storage or f"sqlite:///{(Path(sweep_dir)/'study.db').resolve()}"
 
-def open_storage(url: str):
+SCHEMA_RACES = ('already exists', 'duplicate key', 'UNIQUE constraint failed')   # two creators of one new schema
+
+def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
+    kw = dict(connect_args={'timeout': 60}) if url.startswith('sqlite') else {}   # workers queue for SQLite's lock
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)   # heartbeats: since Optuna 2.8
+        return optuna.storages.RDBStorage(
+            url, engine_kwargs=kw, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3))
+
+def open_storage(url: str, tries: int = 8):
     "The Optuna storage at `url`: `journal:PATH` a journal file, else a database with trial heartbeats."
     if url.startswith('journal:'):
         return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(url.removeprefix('journal:')))
-    kw = dict(connect_args={'timeout': 60}) if url.startswith('sqlite') else {}   # workers queue for SQLite's lock
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)   # heartbeats: since Optuna 2.8
-            return optuna.storages.RDBStorage(
-                url, engine_kwargs=kw, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3))
-    except ImportError:
-        raise ConfigError('storage', f"{url}: the database's Python driver is not installed (PostgreSQL: pip install "
-                          "psycopg2-binary and a postgresql+psycopg2://... URL)") from None
-    except Exception as e:
-        raise DataError(f"cannot open the study storage {url}: {' '.join(str(e).split())[:300]}") from None
+    for attempt in range(1, tries + 1):
+        try: return _rdb_storage(url)
+        except ImportError:
+            raise ConfigError('storage', f"{url}: the database's Python driver is not installed (PostgreSQL: pip "
+                              "install psycopg2-binary and a postgresql+psycopg2://... URL)") from None
+        except Exception as e:
+            if attempt < tries and any(s in str(e) for s in SCHEMA_RACES):    # another command made the tables first
+                time.sleep(random.uniform(0.05, 0.2) * attempt); continue
+            raise DataError(f"cannot open the study storage {url}: {' '.join(str(e).split())[:300]}") from None
 
 def _trials_so_far(name: str, storage) -> int:
     try: return len(optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False))
@@ -217,18 +225,12 @@ COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 
 def _worker_id() -> str: return f"{socket.gethostname()}:{os.getpid()}"
 
-def _alive(pid: int) -> bool:
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: pass
-    return True
-
 def retry_dead_trials(study: optuna.Study) -> list[int]:
     "Fail the running trials whose worker on this machine is gone, and queue their values again; their numbers."
     host, retried = socket.gethostname(), []
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         h, _, pid = t.user_attrs.get('worker', '').rpartition(':')
-        if h != host or not pid.isdigit() or _alive(int(pid)): continue
+        if h != host or not pid.isdigit() or process_alive(int(pid)): continue
         try: study.tell(t.number, state=TrialState.FAIL)
         except (ValueError, RuntimeError): continue                  # another worker got there first
         study.enqueue_trial(t.params, user_attrs={'retry_of': t.number})
@@ -293,6 +295,7 @@ def work(sweep: SweepConfig, sweep_dir, url: str, worker: int = 0, device=None, 
         print_fn(trial_line(t, sweep.metric), flush=True)
         failures[:] = failures + [t] if t.state == TrialState.FAIL else []
     while True:
+        check_stop()                                       # Ctrl-C: no new trial
         retry_dead_trials(study)
         if len(study.get_trials(deepcopy=False, states=COUNTED)) >= sweep.trials: return
         try: study.optimize(lambda t: _objective(t, sweep, sweep_dir, device, cache), n_trials=1,
@@ -413,30 +416,43 @@ def worker_devices(n: int, device: str) -> list:
     gpus = torch.cuda.device_count() if device in ('auto', 'cuda') else 0
     return [f"cuda:{i % gpus}" if gpus else None for i in range(n)]
 
-def _work_process(sweep, sweep_dir, url, worker, device, threads):
-    "One worker process: `work` on its share of the cores; an error as one line; atnn's exit status."
+def _work_process(sweep, sweep_dir, url, worker, device, threads, stop):
+    "One worker process: `work` on its share of the cores until done or `stop` is set; atnn's exit status."
     import sys, torch
     torch.set_num_threads(threads)
-    try: work(sweep, sweep_dir, url, worker, device)
+    try:
+        with deferred_ctrl_c(stop, sigint=False): work(sweep, sweep_dir, url, worker, device)
     except KeyboardInterrupt: sys.exit(130)
     except (ConfigError, DataError, TrainingError) as e:
         print(f"error: worker {worker}: {' '.join(str(e).split())}", file=sys.stderr, flush=True)
         sys.exit(1)
 
-def _run_processes(sweep: SweepConfig, sweep_dir, url: str, devices: list):
-    "`work` in one spawned process per device entry; Ctrl-C reaches them all, and each queues its trial again."
-    import multiprocessing as mp
+@contextlib.contextmanager
+def _children_ignore_sigint():
+    "Processes started inside begin life ignoring SIGINT; a Ctrl-C that comes meanwhile waits, then reaches this one."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})       # held, not lost: Linux keeps it pending
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)           # what a spawned child inherits
+    try: yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+def _run_processes(sweep: SweepConfig, sweep_dir, url: str, devices: list, first: int, stop):
+    "`work` in one spawned process per device entry (workers `first`, `first + 1`, ...), until done or `stop` is set."
     ctx, threads = mp.get_context('spawn'), max(1, (os.cpu_count() or 1) // len(devices))
-    procs = [ctx.Process(target=_work_process, args=(sweep, str(sweep_dir), url, i, d, threads))
+    procs = [ctx.Process(target=_work_process, args=(sweep, str(sweep_dir), url, first + i, d, threads, stop))
              for i, d in enumerate(devices)]
-    for p in procs: p.start()
+    with _children_ignore_sigint():
+        for p in procs: p.start()
     try:
+        for p in procs: p.join()                 # a first Ctrl-C sets `stop`: the workers end their trials
+    except KeyboardInterrupt:                    # a second one: end them now (their trials are retried next time)
+        for p in procs: p.terminate()
         for p in procs: p.join()
-    except KeyboardInterrupt:
-        for p in procs: p.join(timeout=120)
         raise
     codes = [p.exitcode for p in procs]
-    if 130 in codes: raise KeyboardInterrupt
+    if 130 in codes or stop.is_set(): raise KeyboardInterrupt
     if any(codes): raise TrainingError(f"{sum(c != 0 for c in codes)} of {len(codes)} workers failed (their errors "
                                        "are above); run the same command again to continue the study")
 
@@ -454,20 +470,48 @@ def _closing_lines(report: dict, sweep: SweepConfig) -> list[str]:
                      "choose")
     return lines + [f"train it again: python train.py --config {d}/best.yaml"]
 
+@contextlib.contextmanager
+def _output_dir_lock(output_dir):
+    "Commands on this machine take turns inside (an flock on the folder, released when the process ends)."
+    out = Path(output_dir)
+    try: out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ConfigError('output_dir', f"{out} exists and is not a folder") from None
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        import fcntl
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally: os.close(fd)                               # closing it lets the lock go
+
+def _command_number(study: optuna.Study) -> int:
+    "How many commands joined `study` before this one (call it while holding the lock)."
+    n = study.user_attrs.get('commands', 0)
+    study.set_user_attr('commands', n + 1)
+    return n
+
+def start_sweep(sweep: SweepConfig) -> tuple[Path, str, optuna.Study, int]:
+    "The sweep folder, storage URL and study of `sweep`, created if new; and this command's first worker number."
+    if sweep.storage: open_storage(sweep.storage)       # a bad URL or a missing driver: refused before any write
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    with _output_dir_lock(sweep.output_dir):            # commands started together: one creates, the others join
+        sweep_dir = prepare_sweep_dir(sweep)
+        url = storage_url(sweep, sweep_dir)
+        study = open_study(sweep, url)                   # created here, before workers race to create it
+        return sweep_dir, url, study, 100 * _command_number(study)
+
 def run_sweep(sweep: SweepConfig, workers: int = 1, print_fn=print) -> dict:
     "Run (or continue) `sweep` with `workers` workers and write its reports; returns `write_reports`'s summary."
-    if sweep.storage: open_storage(sweep.storage)       # a bad URL or a missing driver: refused before any write
-    sweep_dir = prepare_sweep_dir(sweep)
-    url = storage_url(sweep, sweep_dir)
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = open_study(sweep, url)                       # created here, before workers race to create it
+    sweep_dir, url, study, first = start_sweep(sweep)
     devices = worker_devices(workers, trial_config(sweep, {}).device)
     done = len(study.get_trials(deepcopy=False, states=COUNTED[:2]))
     print_fn(f"sweep {sweep_dir}: {sweep.trials} trials ({done} done before), {sweep.sampler} sampler, "
              f"{sweep.pruner} pruner, {workers} worker{'s' * (workers > 1)}; study {url}", flush=True)
+    stop = None if workers == 1 else mp.get_context('spawn').Event()     # set by Ctrl-C, seen by the workers
     try:
-        if workers == 1: work(sweep, sweep_dir, url, 0, devices[0], print_fn)
-        else: _run_processes(sweep, sweep_dir, url, devices)
+        with deferred_ctrl_c(stop):                      # Ctrl-C: the trials stop after their batch, no new one starts
+            if workers == 1: work(sweep, sweep_dir, url, first, devices[0], print_fn)
+            else: _run_processes(sweep, sweep_dir, url, devices, first, stop)
     except KeyboardInterrupt:
         report = write_reports(study, sweep, sweep_dir)
         finished = sum(report['states'].get(s, 0) for s in ('complete', 'pruned'))

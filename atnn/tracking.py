@@ -44,11 +44,16 @@ class WandbLogger(Callback):
         self.run.log({k: v for k, v in learn.metrics.items() if v is not None}, step=learn.epoch)
 
     def after_fit(self, learn):
-        "Record the run's summary and curves, and close the W&B run."
+        "Record the run's summary and curves."
         if self.run is None: return
         import wandb
         self.run.summary.update({k: v for k, v in learn.summary.items() if v is not None})
         curves = self.run_dir/'curves.png'
         if curves.is_file(): self.run.summary['curves'] = wandb.Image(str(curves))
-        self.run.finish()
+
+    def cleanup_fit(self, learn):
+        "Close the W&B run however the fit ended: failed (exit code 1, 130 for Ctrl-C) if an exception ended it."
+        if self.run is None: return
+        error = getattr(learn, 'error', None)
+        self.run.finish(exit_code=0 if error is None else 130 if isinstance(error, KeyboardInterrupt) else 1)
         self.run = None

@@ -1,5 +1,7 @@
 "`data.dataset: folder` end to end: layouts, modes, bad files, the cache, the memory-mapped path, eval and predict."
 import json, shutil
+from pathlib import Path
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -92,17 +94,42 @@ def test_folder_mistakes_are_named(photos, workdir, capsys, damage, message):
     assert not (workdir/'runs'/'bad').exists()
 
 
-def test_unreadable_file_stops_or_is_skipped(photos, workdir, capsys):
+def test_unreadable_files_stop_or_are_skipped_and_listed(photos, workdir, capsys):
     bad = photos/'train'/'class_2'/'broken.jpg'
     bad.write_bytes(b'\xff\xd8\xff not really a jpeg')
+    (photos/'train'/'class_0'/'empty.png').write_bytes(b'')
+    (photos/'val'/'class_1'/'cut.png').write_bytes(b'\x89PNG\r\n')
     capsys.readouterr()
     assert run('name=stop') == 1
     err = capsys.readouterr().err
-    assert 'photos/train/class_2/broken.jpg is not a readable image' in err and 'data.skip_bad_images=true' in err
+    assert 'is not a readable image' in err and 'data.skip_bad_images=true' in err
     assert run('name=skip', 'data.skip_bad_images=true') == 0
     out = capsys.readouterr().out
-    assert 'note: 1 training file(s) Pillow cannot read were left out' in out and 'broken.jpg' in out
-    assert '60 train / 21 val' in out                          # 61 files, one left out
+    assert 'note: 2 train file(s) that Pillow cannot read were left out' in out, out
+    assert 'note: 1 val file(s) that Pillow cannot read were left out' in out, out
+    assert all(name in out for name in ('broken.jpg', 'empty.png', 'cut.png'))
+    assert '60 train / 21 val' in out                          # 62 and 22 files, the bad ones left out
+    listed = (workdir/'runs'/'skip'/'skipped_images.txt').read_text().splitlines()
+    assert sorted((l.split('\t')[0], Path(l.split('\t')[1].split(' is not')[0]).name) for l in listed) == [
+        ('train', 'broken.jpg'), ('train', 'empty.png'), ('val', 'cut.png')]
+
+
+def test_photos_are_read_upright(photos, workdir, capsys):
+    "A JPEG stored sideways with EXIF orientation 6 (a phone's portrait) is predicted as it is displayed."
+    assert run('name=up', 'data.img_size=24') == 0
+    shown = Image.open(image_files(photos/'val'/'class_0')[0]).convert('RGB').resize((24, 40))
+    exif = Image.Exif(); exif[0x0112] = 6
+    shown.transpose(Image.Transpose.ROTATE_90).save(workdir/'portrait.jpg', exif=exif, quality=95)
+    stored = np.asarray(Image.open(workdir/'portrait.jpg'))                 # the pixels as stored, sideways
+    Image.fromarray(np.rot90(stored, -1).copy()).save(workdir/'turned.png')   # turned by hand, no EXIF
+    Image.fromarray(stored).save(workdir/'sideways.png')
+    capsys.readouterr()
+    assert predict_main([str(workdir/'runs'/'up'), str(workdir/'portrait.jpg'), str(workdir/'turned.png'),
+                         str(workdir/'sideways.png'), '--json', '--topk', '3']) == 0
+    portrait, turned, sideways = [json.loads(l)['top'] for l in capsys.readouterr().out.splitlines()]
+    probs = lambda top: {t['class']: t['prob'] for t in top}
+    gap = lambda a, b: max(abs(probs(a)[c] - probs(b).get(c, 0)) for c in probs(a))
+    assert gap(portrait, turned) < 1e-5 and gap(portrait, sideways) > 1e-3, (portrait, turned, sideways)
 
 
 def test_cache_follows_the_files(photos, workdir):

@@ -1,11 +1,12 @@
 "End-to-end tests of `atnn-sweep` on fake MNIST: workers, a killed sweep rerun, shared storages, bad sweep files."
-import csv, os, shutil, signal, subprocess, time, uuid
+import csv, json, os, shutil, signal, subprocess, time, uuid
 from pathlib import Path
 import optuna
+from optuna.trial import TrialState
 import pytest
 import yaml
 from atnn.cli import sweep_main
-from conftest import REPO, default_sigint, tree
+from conftest import REPO, default_sigint, read_wandb_records, tree
 
 SPACE = {'optimizer.lr': {'low': 0.01, 'high': 0.3, 'log': True}, 'model.hidden': {'choices': [[32], [16]]}}
 
@@ -91,34 +92,167 @@ def test_ctrl_c_exits_130_and_the_rerun_retries_the_trial(workdir):
     assert [r['note'] for r in rows if r['state'] == 'fail'] == ['retried as 1; interrupted']
 
 
-def cooperate(workdir, storage=None, name='s'):
-    "Two atnn-sweep commands on one study (the second started once the first has created it)."
-    overrides = {'data.val_split': 0.25, 'train.epochs': 6}           # trials long enough for both to take some
-    write_sweep(workdir, name=name, trials=5, overrides=overrides, **({'storage': storage} if storage else {}))
-    env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
-    pipe = subprocess.PIPE
-    start = lambda: subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=pipe, stderr=pipe, text=True, env=env)
-    first = start()
-    deadline = time.time() + 120
-    while not (workdir/'runs'/name/'sweep.yaml').is_file() and time.time() < deadline: time.sleep(0.1)
-    time.sleep(1)
-    second = start()
-    outs = [p.communicate(timeout=900) for p in (first, second)]
-    assert [first.returncode, second.returncode] == [0, 0], [o[1][-2000:] for o in outs]
+def wait_for_epoch(run_dir, p, deadline_s=300):
+    "Wait until the run in `run_dir` has finished an epoch (it is mid-trial), while process `p` lives."
+    first_epoch, deadline = Path(run_dir)/'metrics.jsonl', time.time() + deadline_s
+    while not (first_epoch.is_file() and first_epoch.read_text().strip()):
+        assert p.poll() is None and time.time() < deadline, f"the sweep ended before {run_dir} trained an epoch"
+        time.sleep(0.05)
+
+
+def test_ctrl_c_with_two_workers_stops_the_running_trials_and_starts_none(workdir):
+    write_sweep(workdir, trials=4, overrides={'data.val_split': 0.25, 'train.epochs': 8})
+    p = subprocess.Popen(sweep_cmd('--workers', '2'), cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True, preexec_fn=default_sigint)
+    for n in (0, 1): wait_for_epoch(workdir/'runs/s/trials'/str(n), p)
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert 'Traceback' not in err and 'Exception ignored' not in err, err
+    assert err.strip().endswith('error: interrupted') and 'run the same command to continue' in out, (out, err)
+    assert sorted(d.name for d in (workdir/'runs/s/trials').iterdir()) == ['0', '1'], "no trial started after Ctrl-C"
+    study = optuna.load_study(study_name='s', storage=f"sqlite:///{workdir/'runs/s/study.db'}")
+    states = {t.number: t.state for t in study.trials}
+    assert states == {0: TrialState.FAIL, 1: TrialState.FAIL, 2: TrialState.WAITING, 3: TrialState.WAITING}, states
+    r = run_sweep_cli('--workers', '2', cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    rows = leaderboard(workdir)
+    notes = sorted(r['note'] for r in rows if r['state'] == 'fail')
+    assert len(finished(rows)) == 4 and notes in (['retried as 2; interrupted', 'retried as 3; interrupted'],), rows
+
+
+def test_ctrl_c_after_a_trial_has_finished_keeps_its_result(workdir, monkeypatch):
+    "A Ctrl-C that lands once a trial's training is over (here: as `train` returns) leaves it complete."
+    import atnn.sweep
+    real_train = atnn.sweep.train
+    def train_then_ctrl_c(*a, **kw):
+        summary = real_train(*a, **kw)
+        os.kill(os.getpid(), signal.SIGINT)
+        return summary
+    monkeypatch.setattr(atnn.sweep, 'train', train_then_ctrl_c)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        write_sweep(workdir, trials=2, overrides={'data.val_split': 0.25, 'train.epochs': 1})
+        assert sweep_main(['sweep.yaml']) == 130
+    finally: signal.signal(signal.SIGINT, old)
+    rows = leaderboard(workdir)
+    assert [(r['trial'], r['state']) for r in rows] == [('0', 'complete')], rows
+    assert json.loads((workdir/'runs/s/trials/0/summary.json').read_text())['best_val_acc'] == float(
+        rows[0]['best_val_acc'])
+    monkeypatch.setattr(atnn.sweep, 'train', real_train)
+    assert sweep_main(['sweep.yaml']) == 0
+    assert [r['state'] for r in leaderboard(workdir)] == ['complete', 'complete']
+
+
+def _in_child(barrier, results, call, *args):
+    "Wait for the other children, then `call(*args)`; its result or its error into `results`."
+    barrier.wait()
+    try: results.put(('ok', call(*args)))
+    except Exception as e: results.put(('error', f"{type(e).__name__}: {e}"))
+
+
+def at_once(n, call, *args) -> list:
+    "`call(*args)` in `n` forked processes released at the same instant; their results, sorted."
+    import multiprocessing as mp
+    ctx = mp.get_context('fork')                         # no imports to wait for: the calls really coincide
+    barrier, results = ctx.Barrier(n), ctx.Queue()
+    procs = [ctx.Process(target=_in_child, args=(barrier, results, call, *args)) for _ in range(n)]
+    for p in procs: p.start()
+    got = sorted(results.get(timeout=120) for _ in procs)
+    for p in procs: p.join()
+    return got
+
+
+def _new_postgres_database(url: str) -> str:
+    "The URL of a new, empty database on the server of `url` (its tables not yet created)."
+    import psycopg2
+    from sqlalchemy.engine import make_url
+    u, name = make_url(url), f"race_{uuid.uuid4().hex[:10]}"
+    con = psycopg2.connect(host=u.host, port=u.port, user=u.username, dbname=u.database)
+    con.autocommit = True
+    con.cursor().execute(f"CREATE DATABASE {name}")
+    con.close()
+    return u.set(database=name).render_as_string(hide_password=False)
+
+
+def new_storage_url(storage, workdir) -> str:
+    "A storage URL of a database that does not exist yet (SQLite) or has no tables yet (PostgreSQL)."
+    if storage == 'postgresql': return _new_postgres_database(os.environ['ATNN_TEST_POSTGRES_URL'])
+    return f"sqlite:///{workdir}/{uuid.uuid4().hex[:8]}.db"
+
+
+STORAGES = ['sqlite', pytest.param('postgresql', marks=pytest.mark.skipif(
+    not os.environ.get('ATNN_TEST_POSTGRES_URL'), reason="no PostgreSQL server (.ci/run starts one)"))]
+
+
+@pytest.mark.parametrize('storage', STORAGES)
+def test_a_new_storage_opened_by_several_at_once(workdir, storage):
+    "Commands on several machines creating one schema (no lock between them): each opens it, six times over."
+    from atnn.sweep import open_storage
+    for rep in range(6):
+        got = at_once(4, lambda url: type(open_storage(url)).__name__, new_storage_url(storage, workdir))
+        assert got == [('ok', 'RDBStorage')] * 4, (rep, got)
+
+
+def _start(path, overrides) -> int:
+    from atnn.sweep import load_sweep, start_sweep
+    return start_sweep(load_sweep(path, overrides))[3]
+
+
+@pytest.mark.parametrize('storage', STORAGES)
+def test_commands_starting_together_on_a_new_study_all_join_it(workdir, storage):
+    "Three starts at the same instant, six times: one creates the folder, schema and study; all join it."
+    import atnn.sweep  # noqa: F401  (imported here once, not in each forked child)
+    write_sweep(workdir)
+    for rep in range(6):
+        overrides = [f"name=r{rep}"] + ([f"storage={new_storage_url(storage, workdir)}"] if storage != 'sqlite' else [])
+        got = at_once(3, _start, 'sweep.yaml', overrides)
+        assert got == [('ok', 0), ('ok', 100), ('ok', 200)], (rep, got)
+
+
+def commands_at_once(workdir, n=3, storage=None, name='s', trials=6):
+    "`n` atnn-sweep commands started at the same moment on one new study; their outputs."
+    overrides = {'data.val_split': 0.25, 'train.epochs': 3}
+    write_sweep(workdir, name=name, trials=trials, overrides=overrides, sampler='random',
+                **({'storage': storage} if storage else {}))
+    env, pipe = {**os.environ, 'PYTHONWARNINGS': 'ignore'}, subprocess.PIPE
+    procs = [subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=pipe, stderr=pipe, text=True, env=env)
+             for _ in range(n)]
+    outs = [p.communicate(timeout=900) for p in procs]
+    assert [p.returncode for p in procs] == [0] * n, [o[1][-2000:] for o in outs]
     rows = leaderboard(workdir, name)
-    assert len(rows) == 5 and len(finished(rows)) == 5 and len({r['trial'] for r in rows}) == 5
+    assert len(rows) == trials and len(finished(rows)) == trials and len({r['trial'] for r in rows}) == trials
+    assert len({r['optimizer.lr'] for r in rows}) == trials, "each command draws values of its own"
     ran = [sum(line.startswith('trial ') for line in o[0].splitlines()) for o in outs]
-    assert sum(ran) == 5 and min(ran) >= 1, ran
+    assert sum(ran) == trials and min(ran) >= 1, ran
 
 
-def test_two_commands_on_one_sqlite_file(workdir):
-    cooperate(workdir)
+@pytest.mark.parametrize('storage', STORAGES)
+def test_three_commands_started_at_once_complete_exactly_the_trials(workdir, storage):
+    if storage == 'sqlite': commands_at_once(workdir)
+    else: commands_at_once(workdir, storage=os.environ['ATNN_TEST_POSTGRES_URL'], name=f"pg-{uuid.uuid4().hex[:8]}")
 
 
-@pytest.mark.skipif(not os.environ.get('ATNN_TEST_POSTGRES_URL'),
-                    reason="no PostgreSQL server (.ci/run starts one with .ci/postgres.sh)")
-def test_two_commands_on_one_postgresql_study(workdir):
-    cooperate(workdir, os.environ['ATNN_TEST_POSTGRES_URL'], name=f"pg-{uuid.uuid4().hex[:8]}")
+def test_a_failed_trial_closes_its_wandb_run_as_failed(workdir):
+    "W&B offline in a sweep: the trial whose loss turns NaN closes its run with exit code 1, the next one with 0."
+    from atnn.sweep import load_sweep, open_study, prepare_sweep_dir, storage_url
+    write_sweep(workdir, trials=1, sampler='random', space={'optimizer.lr': {'choices': [1e30, 0.05]}},
+                overrides={'data.val_split': 0.25, 'train.epochs': 1, 'wandb.enabled': True, 'wandb.mode': 'offline'})
+    sweep = load_sweep('sweep.yaml')
+    study = open_study(sweep, storage_url(sweep, prepare_sweep_dir(sweep)))
+    for lr in (1e30, 0.05): study.enqueue_trial({'optimizer.lr': lr})
+    assert sweep_main(['sweep.yaml']) == 0                # one failed trial does not stop a sweep
+    rows = {float(r['optimizer.lr']): r for r in leaderboard(workdir)}
+    assert (rows[1e30]['state'], rows[0.05]['state']) == ('fail', 'complete'), rows
+    exits, deadline = {}, time.time() + 60              # wandb-core may still be flushing when finish() returns
+    while len(exits) < 2:
+        for lr, r in rows.items():
+            for f in (workdir/'runs/s/trials'/r['trial']).glob('wandb/offline-run-*/run-*.wandb'):
+                found = [rec.exit.exit_code for rec in read_wandb_records(f) if rec.HasField('exit')]
+                if found: exits[lr] = found[0]
+        assert time.time() < deadline, f"exit records so far: {exits}"
+        time.sleep(0.2)
+    assert exits == {1e30: 1, 0.05: 0}, exits
 
 
 BAD = [
