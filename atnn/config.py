@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_config.ipynb #20ee4377
 from __future__ import annotations
-import copy, dataclasses, functools, operator, re, types, typing
+import copy, dataclasses, functools, operator, re, sys, types, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -12,11 +12,13 @@ import yaml
 from .errors import ConfigError, did_you_mean
 
 # %% auto #0
-__all__ = ['DATA_KEYS', 'MODEL_KEYS', 'OPTIMIZER_KEYS', 'SCHEDULER_KEYS', 'option', 'section', 'off_section', 'AugmentConfig',
-           'DataConfig', 'ModelConfig', 'OptimizerConfig', 'SchedulerConfig', 'BatchSizeScheduleConfig',
-           'EarlyStoppingConfig', 'MixupConfig', 'EMAConfig', 'GradClipConfig', 'TrainConfig', 'TTAConfig',
-           'WandbConfig', 'DistributedConfig', 'Config', 'YAMLLoader', 'parse_yaml', 'load_yaml', 'parse_override',
-           'apply_overrides', 'load_config', 'save_config', 'config_reference', 'config_reference_md']
+__all__ = ['DATA_KEYS', 'MODEL_KEYS', 'OPTIMIZER_KEYS', 'SCHEDULER_KEYS', 'VARIANTS', 'option', 'section', 'off_section',
+           'AugmentConfig', 'data_variants', 'DataConfig', 'model_variants', 'ModelConfig', 'optimizer_variants',
+           'OptimizerConfig', 'SchedulerConfig', 'BatchSizeScheduleConfig', 'EarlyStoppingConfig', 'MixupConfig',
+           'EMAConfig', 'GradClipConfig', 'TrainConfig', 'TTAConfig', 'WandbConfig', 'DistributedConfig', 'Config',
+           'YAMLLoader', 'parse_yaml', 'load_yaml', 'parse_override', 'apply_overrides', 'switched_keys',
+           'apply_config_overrides', 'load_config', 'save_config', 'variant_defaults', 'config_reference',
+           'config_reference_md']
 
 # %% ../nbs/00a_config.ipynb #50d073ef
 def option(default, doc: str, *, choices=None, gt=None, ge=None, lt=None, le=None):
@@ -161,6 +163,8 @@ class AugmentConfig:
 # The keys that only some datasets take, with their defaults.
 DATA_KEYS = {'folder': dict(channels=3, skip_bad_images=False, memory_fraction=0.5)}
 
+def data_variants(dataset) -> list[str]: return [dataset] if dataset in DATA_KEYS else []
+
 @dataclass
 class DataConfig:
     "Which dataset, where it lives, and how it is split and batched for validation."
@@ -178,18 +182,18 @@ class DataConfig:
     num_workers: int = option(3, "threads that decode image files once before caching (oxford_pet, "
                                  "folder); processes that decode for atnn-predict", ge=0)
     val_batch_size: int = option(500, "batch size for validation", ge=1)
-    channels: Optional[int] = option(None, "folder: 3 = RGB, 1 = grayscale (every image is converted; default 3)",
+    channels: Optional[int] = option(None, "folder: 3 = RGB, 1 = grayscale (every image is converted)",
                                      choices=[1, 3])
     skip_bad_images: Optional[bool] = option(None, "folder: skip files Pillow cannot read (and list them) instead "
-                                                   "of stopping (default false)")
+                                                   "of stopping")
     memory_fraction: Optional[float] = option(None, "folder: decoded splits larger than this fraction of the memory "
-                                                    "available are memory-mapped from the cache (default 0.5)",
+                                                    "available are memory-mapped from the cache",
                                               gt=0, le=1)
     augment: AugmentConfig = section(AugmentConfig, "training-time augmentation")
 
     def validate(self, prefix=''):
-        _fill_variant_keys(self, prefix, DATA_KEYS, [self.dataset] if self.dataset in DATA_KEYS else [],
-                           f"dataset {self.dataset}", name_key='dataset')
+        _fill_variant_keys(self, prefix, DATA_KEYS, data_variants(self.dataset), f"dataset {self.dataset}",
+                           name_key='dataset')
         vs = self.val_split
         if isinstance(vs, str) and vs != 'test':
             raise ConfigError(prefix + 'val_split', f"must be 'test' or a fraction in (0, 1), got {vs!r}")
@@ -208,23 +212,24 @@ MODEL_KEYS = {
     'timm models': dict(pretrained=False, small_stem=False),
 }
 
+def model_variants(name) -> list[str]: return ['mlp' if name == 'mlp' else 'timm models']
+
 @dataclass
 class ModelConfig:
     "The network: any timm model by name (resnet18, resnet50, resnest14d, resnest26d, ...) or `mlp`."
     name: str = option('mlp', "mlp, or a timm model name: resnet18 | resnet50 | resnest14d | resnest26d | ...")
     pretrained: Union[bool, str, None] = option(None, "timm models: true = ImageNet weights through timm's hub; a path "
                                                 "= weights from a local .safetensors/.pth file (head re-initialized if "
-                                                "classes differ); default false")
+                                                "classes differ)")
     small_stem: Optional[bool] = option(None, "timm resnet/resnest: 3x3 stride-1 first conv and no max-pool, for 28-32 "
-                                              "px images (default false)")
-    hidden: Optional[list[int]] = option(None, "mlp: widths of the hidden layers (default [512, 256])", ge=1)
-    dropout: Optional[float] = option(None, "mlp: dropout probability after each hidden layer (default 0.2)",
+                                              "px images")
+    hidden: Optional[list[int]] = option(None, "mlp: widths of the hidden layers", ge=1)
+    dropout: Optional[float] = option(None, "mlp: dropout probability after each hidden layer",
                                       ge=0, lt=1)
 
     def validate(self, prefix=''):
-        mlp = self.name == 'mlp'
-        _fill_variant_keys(self, prefix, MODEL_KEYS, ['mlp' if mlp else 'timm models'],
-                           'mlp' if mlp else f"{self.name} (a timm model)")
+        _fill_variant_keys(self, prefix, MODEL_KEYS, model_variants(self.name),
+                           'mlp' if self.name == 'mlp' else f"{self.name} (a timm model)")
         if isinstance(self.pretrained, str) and not Path(self.pretrained).is_file():
             raise ConfigError(prefix + 'pretrained', f"weights file not found: {self.pretrained} "
                               "(use true for timm's ImageNet weights, or the path of a .safetensors/.pth file)")
@@ -240,30 +245,30 @@ OPTIMIZER_KEYS = {
     'sam':   dict(base='sgd', rho=0.05, adaptive=False),
 }
 
+def optimizer_variants(name, base=None) -> list[str]: return [base or 'sgd', 'sam'] if name == 'sam' else [name]
+
 @dataclass
 class OptimizerConfig:
     "The optimizer and its hyperparameters; keys left out (null) take the chosen optimizer's defaults."
     name: str = option('sgd', "sgd | adam | adamw | muon | sam", choices=list(OPTIMIZER_KEYS))
-    lr: Optional[float] = option(None, "learning rate; null = the optimizer's default (sgd 0.05, adam/adamw 0.001, "
-                                       "muon 0.002)", gt=0)
+    lr: Optional[float] = option(None, "learning rate; null: the optimizer's own", gt=0)
     weight_decay: float = option(5e-4, "weight decay (decoupled for adamw and muon, L2 for sgd and adam)", ge=0)
     no_wd_norm_bias: bool = option(False, "exempt norm and bias parameters (all 1-D) from weight decay")
-    momentum: Optional[float] = option(None, "sgd (0.9), muon (0.95): momentum", ge=0, lt=1)
-    nesterov: Optional[bool] = option(None, "sgd, muon: Nesterov momentum (default true; needs momentum > 0)")
-    betas: Optional[list[float]] = option(None, "adam, adamw: [beta1, beta2] (default [0.9, 0.999])", ge=0, lt=1)
-    eps: Optional[float] = option(None, "adam, adamw: denominator epsilon (default 1e-8)", gt=0)
-    ns_steps: Optional[int] = option(None, "muon: Newton-Schulz iterations (default 5)", ge=1)
+    momentum: Optional[float] = option(None, "sgd, muon: momentum", ge=0, lt=1)
+    nesterov: Optional[bool] = option(None, "sgd, muon: Nesterov momentum; needs momentum > 0")
+    betas: Optional[list[float]] = option(None, "adam, adamw: [beta1, beta2]", ge=0, lt=1)
+    eps: Optional[float] = option(None, "adam, adamw: denominator epsilon", gt=0)
+    ns_steps: Optional[int] = option(None, "muon: Newton-Schulz iterations", ge=1)
     fallback_lr: Optional[float] = option(None, "muon: lr of the AdamW that trains the first conv, the head and 1-D "
-                                              "parameters (default 0.001); scheduled with lr", gt=0)
-    base: Optional[str] = option(None, "sam: the optimizer it wraps: sgd | adam | adamw (default sgd)",
+                                              "parameters; scheduled with lr", gt=0)
+    base: Optional[str] = option(None, "sam: the optimizer it wraps: sgd | adam | adamw",
                                  choices=['sgd', 'adam', 'adamw'])
-    rho: Optional[float] = option(None, "sam: neighbourhood radius (default 0.05)", gt=0)
-    adaptive: Optional[bool] = option(None, "sam: ASAM, the radius scaled per weight by |w| (default false)")
+    rho: Optional[float] = option(None, "sam: neighbourhood radius", gt=0)
+    adaptive: Optional[bool] = option(None, "sam: ASAM, the radius scaled per weight by |w|")
 
     def validate(self, prefix=''):
-        chosen = [self.base or 'sgd', 'sam'] if self.name == 'sam' else [self.name]
         what = f"sam over {self.base or 'sgd'}" if self.name == 'sam' else self.name
-        _fill_variant_keys(self, prefix, OPTIMIZER_KEYS, chosen, what)
+        _fill_variant_keys(self, prefix, OPTIMIZER_KEYS, optimizer_variants(self.name, self.base), what)
         if self.nesterov and self.momentum == 0:
             raise ConfigError(prefix + 'nesterov', "Nesterov momentum needs momentum > 0; set optimizer.nesterov=false "
                               "or a momentum")
@@ -283,13 +288,13 @@ class SchedulerConfig:
     "How the learning rate changes from epoch to epoch; keys left out take the schedule's defaults."
     name: str = option('steplr', "none | steplr | plateau (on val_loss) | cosine (with linear warmup)",
                        choices=list(SCHEDULER_KEYS))
-    step_size: Optional[int] = option(None, "steplr: epochs between lr drops (default 20)", ge=1)
-    gamma: Optional[float] = option(None, "steplr: factor applied at each drop (default 0.3)", gt=0, le=1)
-    patience: Optional[int] = option(None, "plateau: epochs without a lower val_loss before the lr drops (default 5)",
+    step_size: Optional[int] = option(None, "steplr: epochs between lr drops", ge=1)
+    gamma: Optional[float] = option(None, "steplr: factor applied at each drop", gt=0, le=1)
+    patience: Optional[int] = option(None, "plateau: epochs without a lower val_loss before the lr drops",
                                      ge=0)
-    factor: Optional[float] = option(None, "plateau: factor applied at each drop (default 0.1)", gt=0, lt=1)
-    min_lr: Optional[float] = option(None, "plateau, cosine: the lr never goes below this (default 0)", ge=0)
-    warmup_epochs: Optional[int] = option(None, "cosine: epochs of linear warmup before the cosine decay (default 0)",
+    factor: Optional[float] = option(None, "plateau: factor applied at each drop", gt=0, lt=1)
+    min_lr: Optional[float] = option(None, "plateau, cosine: the lr never goes below this", ge=0)
+    warmup_epochs: Optional[int] = option(None, "cosine: epochs of linear warmup before the cosine decay",
                                           ge=0)
 
     def validate(self, prefix=''):
@@ -515,30 +520,84 @@ def apply_overrides(d: dict, overrides) -> dict:
         node[keys[-1]] = v
     return d
 
+# %% ../nbs/00a_config.ipynb #7b8560b6
+VARIANTS = {   # section: (its dataclass, the keys that choose its variant, its variant table, the entries chosen)
+    'data': (DataConfig, ('dataset',), DATA_KEYS, data_variants),
+    'model': (ModelConfig, ('name',), MODEL_KEYS, model_variants),
+    'optimizer': (OptimizerConfig, ('name', 'base'), OPTIMIZER_KEYS, optimizer_variants),
+    'scheduler': (SchedulerConfig, ('name',), SCHEDULER_KEYS, lambda name: [name]),
+}
+
+def _chosen(sec: str, d: dict) -> tuple[str, ...]:
+    "The entries of `sec`'s variant table that section values `d` choose (its defaults for what `d` leaves out)."
+    cls, choosers, _, chosen = VARIANTS[sec]
+    try: return tuple(chosen(*(d.get(k, getattr(cls(), k)) for k in choosers)))
+    except TypeError: return ()                  # a value of the wrong type: validation names it
+
+def switched_keys(d: dict, overrides) -> dict[str, list[str]]:
+    "Per section: the keys of config dict `d` left behind by an override that switches the section's variant."
+    given = {tuple(parse_override(s)[0]) for s in overrides}
+    new, out = apply_overrides(d, overrides), {}
+    for sec, (_, choosers, table, _) in VARIANTS.items():
+        old_sec, new_sec = d.get(sec), new.get(sec)
+        if not (isinstance(old_sec, dict) and isinstance(new_sec, dict)): continue
+        if not any((sec, k) in given for k in choosers) or _chosen(sec, old_sec) == _chosen(sec, new_sec): continue
+        takes = {k for name in _chosen(sec, new_sec) for k in table.get(name, {})}
+        variant_only = {k for t in table.values() for k in t}
+        drop = [k for k in old_sec if k in variant_only - takes and (sec, k) not in given]
+        if drop: out[sec] = drop
+    return out
+
+def apply_config_overrides(d: dict, overrides) -> tuple[dict, list[str]]:
+    "`apply_overrides` for a config, switching variants as above; and the notes that say what was left out."
+    d, notes = copy.deepcopy(d), []
+    for sec, keys in switched_keys(d, overrides).items():
+        for k in keys: del d[sec][k]
+        notes.append(f"note: {' '.join(s for s in overrides if s.startswith(sec + '.'))}: left out "
+                     f"{', '.join(f'{sec}.{k}' for k in keys)} of the config file (not a key of the new {sec})")
+    return apply_overrides(d, overrides), notes
+
 # %% ../nbs/00a_config.ipynb #879d90c1
 def load_config(path=None, overrides=()) -> Config:
     "A checked `Config` from YAML file `path` (defaults if None) and dotted `overrides`."
     d = load_yaml(path) if path is not None else {}
-    return Config.from_dict(apply_overrides(d, overrides))
+    d, notes = apply_config_overrides(d, overrides)
+    cfg = Config.from_dict(d)
+    for note in notes: print(note, file=sys.stderr)       # once the config is good (else one error line alone)
+    return cfg
 
 def save_config(cfg: Config, path):
     "Write the resolved `cfg` as YAML."
     Path(path).write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
 # %% ../nbs/00a_config.ipynb #b44fc3b4
+def _yaml_value(v) -> str:
+    return 'null' if v is None else yaml.safe_dump(v, default_flow_style=True).removesuffix('...\n').strip()
+
+def variant_defaults(table: dict, key: str) -> str:
+    "What `key` defaults to in each variant of `table` that takes it, e.g. 'default sgd 0.9, muon 0.95'."
+    by_value = {}
+    for name, t in table.items():
+        if key in t: by_value.setdefault(_yaml_value(t[key]), []).append(name)
+    if len(by_value) == 1: return f"default {next(iter(by_value))}"
+    return 'default ' + ', '.join(f"{'/'.join(names)} {v}" for v, names in by_value.items())
+
 def config_reference(cls=Config, prefix='') -> list[tuple[str, Any, str]]:
-    "Rows of (dotted key, default, doc) for every option of `cls`."
+    "Rows of (dotted key, default, doc) for every option of `cls`; a variant's key has its defaults in the doc."
     rows, default = [], cls()
+    table = next((t for c, _, t, _ in VARIANTS.values() if c is cls), {})
+    variant_only = {k for t in table.values() for k in t}
     for name, o in _fields(cls).items():
         if o.meta.get('off'): rows.append((prefix + name, None, o.meta['doc'] + f" (off; `{prefix}{name}={{}}` turns "
                                            "it on with the defaults below)"))
         if _section_type(o.type): rows += config_reference(_section_type(o.type), f"{prefix}{name}.")
-        else: rows.append((prefix + name, getattr(default, name), o.meta['doc']))
+        else: rows.append((prefix + name, getattr(default, name), o.meta['doc'] +
+                           (f" ({variant_defaults(table, name)})" if name in variant_only else '')))
     return rows
 
 def config_reference_md() -> str:
     "The config reference as a markdown table."
-    def fmt(v): return 'null' if v is None else yaml.safe_dump(v, default_flow_style=True).removesuffix('...\n').strip()
+    fmt = _yaml_value
     return '\n'.join(['| key | default | meaning |', '|---|---|---|']
                      + [f"| `{k}` | `{fmt(v)}` | {doc.replace('|', chr(92) + '|')} |"
                         for k, v, doc in config_reference()])

@@ -13,7 +13,7 @@ import yaml
 import optuna
 from optuna.trial import TrialState
 from .errors import ConfigError, DataError, TrainingError, did_you_mean
-from .config import Config, _from_dict, apply_overrides, load_yaml, option, parse_override
+from .config import Config, _from_dict, apply_config_overrides, apply_overrides, load_yaml, option, parse_override
 from .callbacks import ORDER, Callback, monitored
 from .data import load_splits
 from .run import train
@@ -133,7 +133,7 @@ def trial_config(sweep: SweepConfig, values: dict, number: int | None = None, sw
         pairs.update({'name': str(number), 'output_dir': str(Path(sweep_dir)/'trials'), 'resume': None,
                       'train.progress': False, 'wandb.group': sweep.name})
         if device is not None: pairs['device'] = device
-    cfg = Config.from_dict(apply_overrides(base, [f"{k}={json.dumps(v)}" for k, v in pairs.items()]))
+    cfg = Config.from_dict(apply_config_overrides(base, [f"{k}={json.dumps(v)}" for k, v in pairs.items()])[0])
     if sweep.metric == 'tta_val_acc' and not cfg.tta.enabled:
         raise ConfigError('metric', "tta_val_acc needs tta.enabled: true in the trials' config")
     return cfg

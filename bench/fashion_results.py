@@ -12,7 +12,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = 'runs/results-fashion'
-COSINE = ['scheduler.name=cosine', 'scheduler.warmup_epochs=1', 'scheduler.step_size=null', 'scheduler.gamma=null']
+COSINE = ['scheduler.name=cosine', 'scheduler.warmup_epochs=1']
 FLIP_CROP = ['data.augment.hflip=true', 'data.augment.random_crop=true', 'data.augment.crop_padding=2']
 RUNS = {   # name -> config and overrides
     # TTA on only to show what it does to a model that sees pixels, not shapes

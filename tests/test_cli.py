@@ -5,7 +5,7 @@ import pytest
 import torch
 import yaml
 from atnn.cli import main
-from conftest import metrics, run_cli, summary, tree
+from conftest import REPO, metrics, run_cli, summary, tree
 
 METRIC_KEYS = 'epoch lr batch_size train_loss train_acc val_loss val_acc epoch_seconds train_mem_mb val_mem_mb'.split()
 SUMMARY_KEYS = 'best_val_acc best_epoch epochs_run stopped_early final_val_acc tta_val_acc total_seconds'.split()
@@ -237,3 +237,27 @@ def test_every_file_of_a_run_has_the_mode_open_gives(workdir):
     run = workdir/'runs'/'modes'
     modes = {str(p.relative_to(run)): oct(p.stat().st_mode & 0o777) for p in run.rglob('*') if p.is_file()}
     assert set(modes.values()) == {oct(plain.stat().st_mode & 0o777)}, modes
+
+
+@pytest.mark.parametrize('switch, dropped, expected', [
+    (['optimizer.name=adamw'], 'optimizer.momentum, optimizer.nesterov', {'optimizer': {'name': 'adamw', 'lr': 0.0003}}),
+    (['scheduler.name=cosine'], 'scheduler.step_size, scheduler.gamma', {'scheduler': {'name': 'cosine'}}),
+    (['model.name=mlp'], 'model.pretrained', {'model': {'name': 'mlp', 'hidden': [512, 256]}}),
+    (['optimizer.lr=0.1'], None, {'optimizer': {'name': 'sgd', 'momentum': 0.99}}),
+])
+def test_switching_a_variant_on_the_command_line(capsys, monkeypatch, switch, dropped, expected):
+    "The report's config (SGD with momentum, StepLR) switched by one override, as Hydra's config groups allow."
+    monkeypatch.chdir(REPO)
+    assert main(['--print-config', *switch]) == 0
+    out, err = capsys.readouterr()
+    cfg = yaml.safe_load(out)
+    for sec, values in expected.items(): assert {k: cfg[sec][k] for k in values} == values, cfg[sec]
+    if dropped: assert err.startswith(f"note: {switch[0]}: left out {dropped} of the config file"), err
+    else: assert err == ''
+
+
+def test_a_key_set_for_the_wrong_variant_is_still_refused(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert main(['--print-config', 'optimizer.name=adam', 'optimizer.momentum=0.9']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: optimizer.momentum: does not apply to adam") and err.count('\n') == 1, err
