@@ -180,13 +180,22 @@ def storage_url(sweep: SweepConfig, sweep_dir) -> str:
 
 SCHEMA_RACES = ('already exists', 'duplicate key', 'UNIQUE constraint failed')   # two creators of one new schema
 
+def _serialized_sqlite(engine):
+    "Every transaction on `engine` BEGIN IMMEDIATE: it holds SQLite's write lock from its first read (SQLAlchemy's recipe)."
+    from sqlalchemy import event
+    event.listen(engine, 'connect', lambda dbapi_con, _: setattr(dbapi_con, 'isolation_level', None))
+    event.listen(engine, 'begin', lambda con: con.exec_driver_sql('BEGIN IMMEDIATE'))
+    engine.dispose()                               # connections opened before the listeners: closed
+
 def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
     kw = dict(connect_args={'timeout': 60}) if url.startswith('sqlite') else {}   # workers queue for SQLite's lock
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)   # heartbeats: since Optuna 2.8
-        return optuna.storages.RDBStorage(
+        storage = optuna.storages.RDBStorage(
             url, engine_kwargs=kw, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
             heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3))
+    if url.startswith('sqlite'): _serialized_sqlite(storage.engine)
+    return storage
 
 def open_storage(url: str, tries: int = 8):
     "The Optuna storage at `url`: `journal:PATH` a journal file, else a database with trial heartbeats."
