@@ -1,12 +1,13 @@
-"""README.md from nbs/index.ipynb, and nbs/config_reference.md from the config schema.
+"""README.md from nbs/index.ipynb, the pages in docs/ from nbs/usage.ipynb and nbs/results.ipynb, and
+docs/config_reference.md from the config schema.
 
 nbdev's convention is a README made from index.ipynb (`nbdev_readme`), but that needs Quarto, which these machines
 cannot install; this does the same for what index.ipynb holds: markdown cells as they are, and the output of
 `#| echo: false` cells (tables made from bench/results/*.json), computed now, so the README never holds a figure
 that its source does not. `#| hide` cells run but show nothing.
 
-    python .ci/readme.py           # write both files
-    python .ci/readme.py --check   # exit 1 if either is stale (CI)
+    python .ci/readme.py           # write them all
+    python .ci/readme.py --check   # exit 1 if any is stale (CI)
 """
 import ast, contextlib, json, os, sys
 from pathlib import Path
@@ -42,11 +43,14 @@ def cwd(folder):
     finally: os.chdir(old)
 
 
-def readme() -> str:
-    "The README's text, from nbs/index.ipynb."
+PAGES = {'README.md': 'index.ipynb', 'docs/usage.md': 'usage.ipynb', 'docs/results.md': 'results.ipynb'}
+
+
+def page(notebook: str) -> str:
+    "A page's markdown, from the notebook `notebook` in nbs/."
     parts, env = [], {}
     with cwd(NBS):                                    # cells run where the notebook runs
-        for cell in json.loads((NBS/'index.ipynb').read_text())['cells']:
+        for cell in json.loads((NBS/notebook).read_text())['cells']:
             src = ''.join(cell['source'])
             if cell['cell_type'] == 'markdown': parts.append(src); continue
             d, value = directives(src), run_cell(src, env)
@@ -65,13 +69,19 @@ def config_reference() -> str:
             "schema in `nbs/00a_config.ipynb` by `python .ci/readme.py`.\n\n" + config_reference_md() + '\n')
 
 
+GENERATED = '<!-- made by `python .ci/readme.py` from nbs/{}: edit that notebook, not this file -->\n\n'
+
+
 def main() -> int:
-    files = {REPO/'README.md': readme(), NBS/'config_reference.md': config_reference()}
+    files = {REPO/out: page(nb) if out == 'README.md' else GENERATED.format(nb) + page(nb) for out, nb in PAGES.items()}
+    files[REPO/'docs'/'config_reference.md'] = config_reference()
     stale = [p for p, text in files.items() if not p.is_file() or p.read_text() != text]
     if '--check' in sys.argv:
         for p in stale: print(f"{p.relative_to(REPO)} is stale: run `python .ci/readme.py` and commit it")
         return 1 if stale else 0
-    for p in stale: p.write_text(files[p]); print(f"wrote {p.relative_to(REPO)}")
+    for p in stale:
+        p.parent.mkdir(exist_ok=True)
+        p.write_text(files[p]); print(f"wrote {p.relative_to(REPO)}")
     return 0
 
 

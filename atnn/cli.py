@@ -26,7 +26,7 @@ def create_parser() -> argparse.ArgumentParser:
     p = _Parser(prog='atnn-train', description="Train an image classifier from a YAML config.",
                 epilog="Overrides are dotted keys with YAML values, e.g. optimizer.lr=0.1 tta.enabled=false "
                        "data.augment.hflip=false (also --optimizer.lr=0.1, as `wandb agent` writes them). "
-                       "All keys: nbs/config_reference.md.")
+                       "All keys: docs/config_reference.md.")
     p.add_argument('--config', default=None, metavar='PATH', help=f"YAML config (default: {DEFAULT_CONFIG})")
     p.add_argument('--print-config', action='store_true', help="print the resolved config and exit without training")
     p.add_argument('--lr-find', action='store_true', help="run the learning-rate range test instead of training: "

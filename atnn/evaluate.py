@@ -22,8 +22,8 @@ from .data import DatasetInfo, decode_square, load_split, load_splits, resize_im
 from .loader import DeviceLoader
 from .models import create_model
 from .tta import tta_predict
-from .callbacks import read_checkpoint
-from .learner import AMP_DTYPES, autocast, supported_precision
+from .checkpoint import read_checkpoint
+from .utils import AMP_DTYPES, autocast, supported_precision
 from .run import check_config, create_run_dir
 
 # %% auto #0

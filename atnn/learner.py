@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_learner.ipynb #8fd51dad
 from __future__ import annotations
-import contextlib, copy, math, time
+import copy, math, time
 from dataclasses import dataclass
 import numpy as np
 import torch
@@ -12,32 +12,17 @@ from matplotlib.figure import Figure
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .errors import TrainingError
-from .utils import check_stop, deferred_ctrl_c, host_peak_rss_mb, peak_memory_mb, reset_peak_memory
+from .utils import (AMP_DTYPES, autocast, check_stop, deferred_ctrl_c, host_peak_rss_mb, peak_memory_mb,
+                        reset_peak_memory)
 from .distributed import all_reduce_, distributed
 from .optim import SAM, optimizer_step, sam_step
 from .schedule import step_scheduler
-from .callbacks import learner_state, load_learner_state, run_callbacks
+from .checkpoint import learner_state, load_learner_state
+from .callbacks import run_callbacks
 
 # %% auto #0
-__all__ = ['AMP_DTYPES', 'supported_precision', 'autocast', 'EpochMeter', 'nan_loss_error', 'Learner', 'train_step',
-           'compile_warm_up', 'LRFind', 'steepest_lr', 'valley_lr', 'lr_find']
-
-# %% ../nbs/08_learner.ipynb #fdc7cd64
-AMP_DTYPES = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
-
-def supported_precision(precision: str, device: torch.device, print_fn=print) -> str:
-    "`precision` if `device` can autocast to it, else 'fp32' with a one-line notice."
-    cuda_bf16 = device.type == 'cuda' and torch.cuda.is_bf16_supported()
-    ok = {'fp32': True, 'bf16': device.type in ('cpu', 'mps') or cuda_bf16, 'fp16': device.type in ('cpu', 'cuda')}
-    if not ok[precision]: print_fn(f"note: {device} has no {precision} autocast here; training in fp32")
-    if precision == 'fp16' and device.type == 'cpu':
-        print_fn("note: fp16 on the CPU is emulated and very slow for convolutions; bf16 is the CPU's fast half "
-                 "precision")
-    return precision if ok[precision] else 'fp32'
-
-def autocast(device: torch.device, dtype: torch.dtype | None):
-    "Mixed precision to `dtype` on `device` for a forward pass; nothing when `dtype` is None (fp32)."
-    return contextlib.nullcontext() if dtype is None else torch.autocast(device.type, dtype=dtype)
+__all__ = ['EpochMeter', 'nan_loss_error', 'Learner', 'train_step', 'compile_warm_up', 'LRFind', 'steepest_lr', 'valley_lr',
+           'lr_find']
 
 # %% ../nbs/08_learner.ipynb #5ae64eca
 class EpochMeter:

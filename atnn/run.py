@@ -20,11 +20,12 @@ from .models import check_model, count_params, create_model
 from .optim import create_optimizer
 from .schedule import create_scheduler
 from .callbacks import (BatchSizeScheduler, Checkpoints, Curves, EarlyStopping, EpochPrinter, MetricsFile,
-                            TestEval, read_checkpoint,
-                            SummaryFile, TTAEval, load_learner_state, LiveCurves, figure_png)
+                            TestEval, SummaryFile, TTAEval, LiveCurves, figure_png)
+from .checkpoint import load_learner_state, read_checkpoint
 from .tracking import WandbLogger
 from .regularize import attach_regularizers
-from .learner import Learner, autocast, supported_precision
+from .utils import autocast, supported_precision
+from .learner import Learner
 from matplotlib.figure import Figure
 
 # %% auto #0

@@ -12,7 +12,7 @@ from typing import Optional, Union
 import yaml
 import optuna
 from optuna.trial import TrialState
-from .errors import ConfigError, DataError, TrainingError, did_you_mean
+from .errors import ConfigError, DataError, TrainingError
 from .config import Config, _from_dict, apply_config_overrides, apply_overrides, load_yaml, option, parse_override
 from .callbacks import ORDER, Callback, monitored
 from .data import load_splits
@@ -181,7 +181,7 @@ def storage_url(sweep: SweepConfig, sweep_dir) -> str:
 SCHEMA_RACES = ('already exists', 'duplicate key', 'UNIQUE constraint failed')   # two creators of one new schema
 
 def _serialized_sqlite(engine):
-    "Every transaction on `engine` BEGIN IMMEDIATE: it holds SQLite's write lock from its first read (SQLAlchemy's recipe)."
+    "Every transaction on `engine` BEGIN IMMEDIATE: SQLite's write lock from its first read (SQLAlchemy's recipe)."
     from sqlalchemy import event
     event.listen(engine, 'connect', lambda dbapi_con, _: setattr(dbapi_con, 'isolation_level', None))
     event.listen(engine, 'begin', lambda con: con.exec_driver_sql('BEGIN IMMEDIATE'))
@@ -479,6 +479,7 @@ def _closing_lines(report: dict, sweep: SweepConfig) -> list[str]:
                      "choose")
     return lines + [f"train it again: python train.py --config {d}/best.yaml"]
 
+# %% ../nbs/11_sweep.ipynb #29870bdd
 @contextlib.contextmanager
 def _output_dir_lock(output_dir):
     "Commands on this machine take turns inside (an flock on the folder, released when the process ends)."
@@ -509,6 +510,7 @@ def start_sweep(sweep: SweepConfig) -> tuple[Path, str, optuna.Study, int]:
         study = open_study(sweep, url)                   # created here, before workers race to create it
         return sweep_dir, url, study, 100 * _command_number(study)
 
+# %% ../nbs/11_sweep.ipynb #ae1fbcf2
 def run_sweep(sweep: SweepConfig, workers: int = 1, print_fn=print) -> dict:
     "Run (or continue) `sweep` with `workers` workers and write its reports; returns `write_reports`'s summary."
     sweep_dir, url, study, first = start_sweep(sweep)

@@ -20,7 +20,8 @@ import torch
 from atnn.utils import reset_peak_memory, use_fast_cuda_kernels
 from atnn.config import Config
 from atnn.fakes import fake_images
-from atnn.learner import Learner, compile_warm_up, supported_precision
+from atnn.learner import Learner, compile_warm_up
+from atnn.utils import supported_precision
 from atnn.loader import DeviceLoader
 from atnn.models import create_model
 from atnn.optim import create_optimizer

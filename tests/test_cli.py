@@ -240,7 +240,8 @@ def test_every_file_of_a_run_has_the_mode_open_gives(workdir):
 
 
 @pytest.mark.parametrize('switch, dropped, expected', [
-    (['optimizer.name=adamw'], 'optimizer.momentum, optimizer.nesterov', {'optimizer': {'name': 'adamw', 'lr': 0.0003}}),
+    (['optimizer.name=adamw'], 'optimizer.momentum, optimizer.nesterov',
+     {'optimizer': {'name': 'adamw', 'lr': 0.0003}}),
     (['scheduler.name=cosine'], 'scheduler.step_size, scheduler.gamma', {'scheduler': {'name': 'cosine'}}),
     (['model.name=mlp'], 'model.pretrained', {'model': {'name': 'mlp', 'hidden': [512, 256]}}),
     (['optimizer.lr=0.1'], None, {'optimizer': {'name': 'sgd', 'momentum': 0.99}}),

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 from PIL import Image
-from atnn.callbacks import CHECKPOINT_FORMAT
+from atnn.checkpoint import CHECKPOINT_FORMAT
 from atnn.cli import eval_main, main, predict_main
 from atnn.data import load_split, read_pet_list
 from atnn.evaluate import Predictor

@@ -263,7 +263,8 @@ def test_a_failed_trial_closes_its_wandb_run_as_failed(workdir):
     sweep = load_sweep('sweep.yaml')
     study = open_study(sweep, storage_url(sweep, prepare_sweep_dir(sweep)))
     for lr in (1e30, 0.05): study.enqueue_trial({'optimizer.lr': lr})
-    assert sweep_main(['sweep.yaml']) == 0                # one failed trial does not stop a sweep
+    r = run_sweep_cli(cwd=workdir)                       # its own process: a W&B service of its own
+    assert r.returncode == 0, r.stderr                   # one failed trial does not stop a sweep
     rows = {float(r['optimizer.lr']): r for r in leaderboard(workdir)}
     assert (rows[1e30]['state'], rows[0.05]['state']) == ('fail', 'complete'), rows
     exits, deadline = {}, time.time() + 60              # wandb-core may still be flushing when finish() returns
