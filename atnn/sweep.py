@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_sweep.ipynb #e2054f90
 from __future__ import annotations
-import contextlib, csv, io, json, os, random, signal, socket, threading, time, warnings
+import contextlib, csv, fcntl, io, json, os, random, signal, socket, threading, time, warnings
 import multiprocessing as mp
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -489,7 +489,6 @@ def _output_dir_lock(output_dir):
         raise ConfigError('output_dir', f"{out} exists and is not a folder") from None
     fd = os.open(out, os.O_RDONLY)
     try:
-        import fcntl
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally: os.close(fd)                               # closing it lets the lock go
