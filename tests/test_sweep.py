@@ -27,7 +27,8 @@ def sweep_cmd(*args) -> list[str]:
 
 
 def run_sweep_cli(*args, cwd) -> subprocess.CompletedProcess:
-    env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
+    env = {k: v for k, v in os.environ.items() if k != 'WANDB_SERVICE'}    # an earlier test's W&B service: not ours
+    env['PYTHONWARNINGS'] = 'ignore'
     return subprocess.run(sweep_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=900, env=env)
 
 
