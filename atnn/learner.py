@@ -70,6 +70,7 @@ class Learner:
         self.scaler = torch.amp.GradScaler(self.device.type) if precision == 'fp16' else None
         self.cbs, self.history, self.stop, self.epoch, self.epochs, self.results = list(cbs), [], False, 0, 0, {}
         self.error = None                   # what ended the last fit, if it did not end normally
+        self.metrics, self.summary, self.info = {}, {}, None   # an epoch's numbers, the run's, the dataset (08a_run)
         self.train_loss_func, self.mixer, self.clip, self.ema = loss_func, None, None, None   # see 07b_regularize
     def callback(self, event: str): run_callbacks(self.cbs, event, self)
     def eval_step(self, xb, yb, loss_func=None):
