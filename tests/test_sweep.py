@@ -189,9 +189,9 @@ STORAGES = ['sqlite', pytest.param('postgresql', marks=pytest.mark.skipif(
 
 @pytest.mark.parametrize('storage', STORAGES)
 def test_a_new_storage_opened_by_several_at_once(workdir, storage):
-    "Commands on several machines creating one schema (no lock between them): each opens it, six times over."
+    "Commands on several machines creating one schema (no lock between them): each opens it, four times over."
     from atnn.sweep import open_storage
-    for rep in range(6):
+    for rep in range(4):
         got = at_once(4, lambda url: type(open_storage(url)).__name__, new_storage_url(storage, workdir))
         assert got == [('ok', 'RDBStorage')] * 4, (rep, got)
 
@@ -224,10 +224,10 @@ def _start(path, overrides) -> int:
 
 @pytest.mark.parametrize('storage', STORAGES)
 def test_commands_starting_together_on_a_new_study_all_join_it(workdir, storage):
-    "Three starts at the same instant, six times: one creates the folder, schema and study; all join it."
+    "Three starts at the same instant, four times: one creates the folder, schema and study; all join it."
     import atnn.sweep  # noqa: F401  (imported here once, not in each forked child)
     write_sweep(workdir)
-    for rep in range(6):
+    for rep in range(4):
         overrides = [f"name=r{rep}"] + ([f"storage={new_storage_url(storage, workdir)}"] if storage != 'sqlite' else [])
         got = at_once(3, _start, 'sweep.yaml', overrides)
         assert got == [('ok', 0), ('ok', 100), ('ok', 200)], (rep, got)
