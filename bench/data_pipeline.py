@@ -57,7 +57,8 @@ def main():
                         T.ColorJitter(aug_cfg.brightness, aug_cfg.contrast, aug_cfg.saturation, aug_cfg.hue),
                         T.ToDtype(torch.float32, scale=True), T.Normalize(info.mean, info.std),
                         T.RandomErasing(aug_cfg.erasing_p, tuple(aug_cfg.erasing_scale), tuple(aug_cfg.erasing_ratio))])
-    tv_dl = DataLoader(TensorImages(x, y, tv_tfm), batch_size=args.batch_size, shuffle=True, num_workers=args.num_workers,
+    tv_dl = DataLoader(TensorImages(x, y, tv_tfm), batch_size=args.batch_size, shuffle=True,
+                       num_workers=args.num_workers,
                        pin_memory=torch.cuda.is_available(), persistent_workers=args.num_workers > 0)
 
     atnn_ips = images_per_second(atnn_dl, args.epochs, args.n)
@@ -66,7 +67,8 @@ def main():
     print(f"{'pipeline':<44} {'images/s':>10}")
     print(f"{'atnn DeviceLoader (batched, on device)':<44} {atnn_ips:>10,.0f}")
     print(f"{f'torchvision DataLoader ({args.num_workers} workers, per image)':<44} {tv_ips:>10,.0f}")
-    out = dict(name='data_pipeline', atnn_images_per_s=atnn_ips, torchvision_images_per_s=tv_ips, ratio=ratio, goal=GOAL,
+    out = dict(name='data_pipeline', atnn_images_per_s=atnn_ips, torchvision_images_per_s=tv_ips, ratio=ratio,
+               goal=GOAL,
                args=vars(args), torch=torch.__version__, cpu_count=torch.get_num_threads(), machine=platform.machine())
     Path(__file__).parent.joinpath('results').mkdir(exist_ok=True)
     Path(__file__).parent.joinpath('results', 'data_pipeline.json').write_text(json.dumps(out, indent=2) + '\n')

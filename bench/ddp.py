@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 GOAL = 1.0
 CASES = {
     'mlp': ['--config', 'configs/fashion_mnist_mlp.yaml', 'model.dropout=0'],
-    'resnet18': ['--config', 'configs/fashion_mnist_resnet18.yaml', 'data.subset=10000', 'train.epochs=2', 'tta.enabled=false'],
+    'resnet18': ['--config', 'configs/fashion_mnist_resnet18.yaml', 'data.subset=10000', 'train.epochs=2',
+                 'tta.enabled=false'],
 }
 
 
@@ -45,18 +46,19 @@ def main():
         common = [f'data.root={args.data_root}', f'data.cache_dir={tmp}/cache']
         subprocess.run([sys.executable, 'train.py', *CASES['mlp'], *common, f'output_dir={tmp}', 'name=warm-cache',
                         'train.epochs=1', 'tta.enabled=false', 'train.progress=false'], cwd=REPO, env=one_env,
-                       capture_output=True, check=True)                          # decode the data once, outside the clocks
+                       capture_output=True, check=True)            # decode the data once, outside the clocks
         for case in args.cases:
             cfg = [*CASES[case], *common]
             one = run([sys.executable, 'train.py', *cfg], one_env, tmp, f'{case}-1x2')
-            two = run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', 'train.py', *cfg],
-                      two_env, tmp, f'{case}-2x1')
+            torchrun = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2']
+            two = run([*torchrun, 'train.py', *cfg], two_env, tmp, f'{case}-2x1')
+            pairs = list(zip(one[2], two[2]))
             row = dict(one_process_seconds=one[0], two_processes_seconds=two[0], ratio=one[0] / two[0],
                        one_process_epoch_seconds=sum(m['epoch_seconds'] for m in one[2]),
                        two_processes_epoch_seconds=sum(m['epoch_seconds'] for m in two[2]),
                        one_process_val_acc=one[1]['final_val_acc'], two_processes_val_acc=two[1]['final_val_acc'],
-                       max_abs_diff_val_loss=max(abs(a['val_loss'] - b['val_loss']) for a, b in zip(one[2], two[2])),
-                       max_abs_diff_train_loss=max(abs(a['train_loss'] - b['train_loss']) for a, b in zip(one[2], two[2])))
+                       max_abs_diff_val_loss=max(abs(a['val_loss'] - b['val_loss']) for a, b in pairs),
+                       max_abs_diff_train_loss=max(abs(a['train_loss'] - b['train_loss']) for a, b in pairs))
             out['cases'][case] = row
             print(f"{case:9} 1 process x 2 threads {one[0]:7.1f} s (epochs {row['one_process_epoch_seconds']:.1f} s) "
                   f"val acc {row['one_process_val_acc']:.4f} | 2 processes x 1 thread {two[0]:7.1f} s "

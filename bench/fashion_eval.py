@@ -50,7 +50,8 @@ def evaluate(run: Path, data_root: str) -> dict:
     x, _ = load_split(get_dataset(cfg.data.dataset), cfg.data, train=False)
     with tempfile.TemporaryDirectory() as tmp:
         for i, img in enumerate(x): Image.fromarray(img[0].numpy()).save(f'{tmp}/{i:05d}.png')
-        out, predict_seconds = command('atnn-predict', str(run), tmp, '--json', '--topk', '1', *(['--tta'] if tta else []))
+        out, predict_seconds = command('atnn-predict', str(run), tmp, '--json', '--topk', '1',
+                                       *(['--tta'] if tta else []))
     predicted = [json.loads(l)['top'][0]['index'] for l in out.splitlines()]
     return dict(run=run.name, model=cfg.model.name, eval_folder=str(folder.relative_to(REPO)), tta=tta,
                 eval_seconds=eval_seconds, predict_seconds=predict_seconds, images=len(expected),

@@ -18,20 +18,24 @@ from atnn.fakes import write_fake_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 TIMING = ('epoch_seconds', 'images_per_second', 'train_mem_mb', 'val_mem_mb', 'host_peak_rss_mb')
-CONFIG = dict(output_dir='runs', data=dict(dataset='mnist', root='data', download=False, cache_dir='cache', val_batch_size=200,
+CONFIG = dict(output_dir='runs', data=dict(dataset='mnist', root='data', download=False, cache_dir='cache',
+                                           val_batch_size=200,
                                            augment=dict(hflip=False, random_crop=True, random_erasing=True)),
               model=dict(name='mlp', hidden=[256, 128], dropout=0.3), optimizer=dict(lr=0.05),
-              scheduler=dict(name='steplr', step_size=2, gamma=0.5), train=dict(epochs=6, batch_size=16, progress=False),
+              scheduler=dict(name='steplr', step_size=2, gamma=0.5),
+              train=dict(epochs=6, batch_size=16, progress=False),
               tta=dict(enabled=True, shift=2))
 
 
 def train(folder, name, resume=False):
-    args = [sys.executable, str(REPO/'train.py'), '--config', 'c.yaml', f'name={name}'] + ([f'resume=runs/{name}'] if resume else [])
+    args = [sys.executable, str(REPO/'train.py'), '--config', 'c.yaml', f'name={name}']
+    args += [f'resume=runs/{name}'] if resume else []
     return subprocess.Popen(args, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def outcome(run):
-    metrics = [{k: v for k, v in json.loads(l).items() if k not in TIMING} for l in (run/'metrics.jsonl').read_text().splitlines()]
+    metrics = [{k: v for k, v in json.loads(l).items() if k not in TIMING}
+               for l in (run/'metrics.jsonl').read_text().splitlines()]
     return metrics, torch.load(run/'checkpoints'/'last.pt', weights_only=True)['model']
 
 
@@ -62,11 +66,15 @@ def main():
             proc = train(folder, name, resume=started)
             _, err = proc.communicate()
             metrics, weights = outcome(folder/'runs'/name)
-            same = proc.returncode == 0 and metrics == ref_metrics and all(torch.equal(weights[k], ref_weights[k]) for k in ref_weights)
-            results.append(dict(trial=trial, kills_after_seconds=kill_times, identical=same, returncode=proc.returncode))
-            print(f"trial {trial}: killed {len(kill_times)}x (after {kill_times} s), resumed: {'identical' if same else 'DIFFERENT'}")
+            same = (proc.returncode == 0 and metrics == ref_metrics
+                    and all(torch.equal(weights[k], ref_weights[k]) for k in ref_weights))
+            results.append(dict(trial=trial, kills_after_seconds=kill_times, identical=same,
+                                returncode=proc.returncode))
+            print(f"trial {trial}: killed {len(kill_times)}x (after {kill_times} s), "
+                  f"resumed: {'identical' if same else 'DIFFERENT'}")
     identical = sum(r['identical'] for r in results)
-    out = dict(name='fault_injection', trials=args.trials, identical=identical, uninterrupted_seconds=duration, results=results)
+    out = dict(name='fault_injection', trials=args.trials, identical=identical, uninterrupted_seconds=duration,
+               results=results)
     Path(__file__).parent.joinpath('results').mkdir(exist_ok=True)
     Path(__file__).parent.joinpath('results', 'fault_injection.json').write_text(json.dumps(out, indent=2) + '\n')
     print(f"fault_injection: {identical}/{args.trials} identical (goal all)")

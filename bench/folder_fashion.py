@@ -19,7 +19,8 @@ from atnn.data import get_dataset, load_split
 REPO = Path(__file__).resolve().parents[1]
 PNG = REPO/'runs'/'fashion-png'
 OUT = 'runs/folder-fashion'
-RUNS = {'mlp': ['configs/fashion_mnist_mlp.yaml'], 'resnet18': ['configs/fashion_mnist_resnet18.yaml', 'train.epochs=1']}
+RUNS = {'mlp': ['configs/fashion_mnist_mlp.yaml'],
+        'resnet18': ['configs/fashion_mnist_resnet18.yaml', 'train.epochs=1']}
 
 
 def write_pngs(data_root: str) -> float:

@@ -59,8 +59,8 @@ def status():
 d = load_config(None, ['data.dataset=folder', 'data.root={root}', 'data.cache_dir={cache}', 'data.img_size={img_size}',
                        'data.num_workers={workers}', 'data.augment.color_jitter=false']).data
 t0 = time.perf_counter(); s = load_folder_splits(d); decode = time.perf_counter() - t0
-dl = DeviceLoader(s.train_x, s.train_y, 256, s.info.mean, s.info.std, shuffle=True, augment=Augment(d.augment, s.info.mean),
-                  pin_memory=False)
+dl = DeviceLoader(s.train_x, s.train_y, 256, s.info.mean, s.info.std, shuffle=True,
+                  augment=Augment(d.augment, s.info.mean), pin_memory=False)
 peak, n, t0 = status()['RssAnon'], 0, time.perf_counter()
 for xb, yb in dl:
     n += len(yb); peak = max(peak, status()['RssAnon'])
@@ -98,7 +98,8 @@ def main():
     print(f"{r['images']:,} images decoded to {r['decoded_gb']:.1f} GiB on a {total_gb:.0f} GiB machine "
           f"(memory-mapped: {r['memory_mapped']}); decoding once took {r['decode_seconds']:.0f} s")
     print(f"one epoch of batches from the mapped cache: {out['images_per_s']:,.0f} images/s; peak private memory "
-          f"{r['peak_private_gb']:.2f} GiB, peak resident {r['peak_resident_gb']:.1f} GiB (with reclaimable file pages)")
+          f"{r['peak_private_gb']:.2f} GiB, peak resident {r['peak_resident_gb']:.1f} GiB "
+          "(with reclaimable file pages)")
     print(f"folder_large: {out['ratio']:.2f}x (goal {GOAL:g}x)")
 
 

@@ -27,7 +27,8 @@ from atnn.models import create_model
 from atnn.optim import create_optimizer
 
 RESULT = Path(__file__).parent/'results'/'gpu_check.json'
-VARIANTS = [('fp32', False, False), ('bf16', False, False), ('fp16', False, False), ('bf16', True, False), ('bf16', True, True)]
+VARIANTS = [('fp32', False, False), ('bf16', False, False), ('fp16', False, False), ('bf16', True, False),
+            ('bf16', True, True)]
 
 
 def sync(device):
@@ -36,7 +37,8 @@ def sync(device):
 
 def check(precision, channels_last, compiled, x, y, device):
     cfg = Config.from_dict({'model': {'name': 'resnest26d'}, 'data': {'dataset': 'cifar100'},
-                            'optimizer': {'name': 'sgd', 'lr': 0.0003, 'weight_decay': 0.005, 'momentum': 0.99, 'nesterov': True}})
+                            'optimizer': {'name': 'sgd', 'lr': 0.0003, 'weight_decay': 0.005, 'momentum': 0.99,
+                                          'nesterov': True}})
     torch.manual_seed(0)
     model = create_model(cfg.model, 3, 100, 32).to(device)
     if channels_last: model = model.to(memory_format=torch.channels_last)
@@ -45,7 +47,8 @@ def check(precision, channels_last, compiled, x, y, device):
     mean, std = (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)
     train_dl = DeviceLoader(x, y, 64, mean, std, shuffle=True, device=device, channels_last=channels_last)
     val_dl = DeviceLoader(x[:1000], y[:1000], 500, mean, std, device=device, channels_last=channels_last)
-    learn = Learner(model, train_dl, val_dl, opt, device=device, precision=supported_precision(precision, device), compiled=compiled)
+    learn = Learner(model, train_dl, val_dl, opt, device=device, precision=supported_precision(precision, device),
+                    compiled=compiled)
     out = dict(precision=precision, channels_last=channels_last, compile=compiled, warm_up_seconds=0.0)
     learn.epoch = 1
     for bs in (64, 128):
@@ -72,7 +75,8 @@ def main():
     p.add_argument('--dry-run-cpu', action='store_true', help="check the script itself on the CPU with tiny data")
     args = p.parse_args()
     if args.dry_run_cpu: device, args.images = torch.device('cpu'), 256
-    elif not torch.cuda.is_available(): raise SystemExit("gpu_check needs a CUDA GPU; this machine has none (--dry-run-cpu checks the script)")
+    elif not torch.cuda.is_available():
+        raise SystemExit("gpu_check needs a CUDA GPU; this machine has none (--dry-run-cpu checks the script)")
     else: device = torch.device('cuda')
     use_fast_cuda_kernels(device)
     device_name = torch.cuda.get_device_name() if device.type == 'cuda' else 'CPU (dry run)'
@@ -93,7 +97,8 @@ def main():
                                            f"{r[f'bs{bs}']['train_mem_mb']:7.0f} MB" for bs in (64, 128))
               + f"  warm-up {r['warm_up_seconds']:.1f} s", flush=True)
     fp32 = next(r for r in rows if r['precision'] == 'fp32')['bs64']['images_per_second']
-    fast = next(r for r in rows if r['precision'] == 'bf16' and r['channels_last'] and not r['compile'])['bs64']['images_per_second']
+    fast = next(r for r in rows if r['precision'] == 'bf16' and r['channels_last'] and not r['compile'])
+    fast = fast['bs64']['images_per_second']
     print(f"gpu_check: {fast / fp32:.2f}x (bf16 + channels_last vs fp32 images/s at batch 64)")
 
 

@@ -5,8 +5,8 @@ common 1e-3; resnet18 as configs/fashion_mnist_resnet18.yaml, slow on a CPU), in
 
 - `lr_find_run`: the range test (100 batches), timed, and its suggestion;
 - a run at the hand-set rate, one at the steepest-descent rate (atnn's suggestion) and one at the valley rate
-  (fastai's default rule), same config otherwise, same epochs; reported is each run's final-epoch test accuracy (nothing chosen on the
-  test split) and the mean epoch time.
+  (fastai's default rule), same config otherwise, same epochs; reported is each run's final-epoch test accuracy
+  (nothing chosen on the test split) and the mean epoch time.
 
     python bench/lr_find_fashion.py [--setups mlp-sgd mlp-adamw resnet18] [--root /usr/share/datasets/fashion-mnist]
 
@@ -44,7 +44,8 @@ def measure(name, path, extra, root, out_dir) -> dict:
     steepest = train(cfg(f"optimizer.lr={found['steepest']:.4g}", f'name={name}-steepest'))
     epoch_s = lambda s: sum(json.loads(l)['epoch_seconds'] for l in
                             (Path(s['run_dir'])/'metrics.jsonl').read_text().splitlines()) / s['epochs_run']
-    return dict(setup=name, device=device_label(cfg().device), config=path, extra=extra, hand_lr=cfg().optimizer.lr, rule=found['rule'],
+    return dict(setup=name, device=device_label(cfg().device), config=path, extra=extra, hand_lr=cfg().optimizer.lr,
+                rule=found['rule'],
                 suggestion=found['suggestion'], valley=found['valley'], steepest=found['steepest'],
                 lr_find_seconds=found['seconds'], epochs=hand['epochs_run'], hand_test_acc=hand['final_val_acc'],
                 valley_test_acc=valley['final_val_acc'], steepest_test_acc=steepest['final_val_acc'],

@@ -51,7 +51,8 @@ def main():
         g = torch.Generator().manual_seed(0)
         times = {'bare': [], 'atnn': []}
         bare_epoch(model, opt, x[:1024], y[:1024], case['batch_size'], g)        # warm-up
-        runs = {'bare': lambda: bare_epoch(model, opt, x, y, case['batch_size'], g), 'atnn': lambda: learn.one_epoch(train=True)}
+        runs = {'bare': lambda: bare_epoch(model, opt, x, y, case['batch_size'], g),
+                'atnn': lambda: learn.one_epoch(train=True)}
         for r in range(args.repeats):
             for which in (('bare', 'atnn') if r % 2 == 0 else ('atnn', 'bare')):     # ABBA: no side always goes first
                 t0 = time.perf_counter(); runs[which](); times[which].append(time.perf_counter() - t0)

@@ -83,7 +83,8 @@ def main():
     x, y = load_split(info, config('mlp', args.data_root, args.workers).data, train=False)
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_pngs(x, y, info.classes, Path(tmp))
-        cases = {m: case(m, args.data_root, info, paths, Path(tmp), args.repeats, args.workers) for m in ('mlp', 'resnet18')}
+        cases = {m: case(m, args.data_root, info, paths, Path(tmp), args.repeats, args.workers)
+                 for m in ('mlp', 'resnet18')}
     for m, c in cases.items():
         r = c['images_per_s']
         print(f"{m:<9} images/s: decode only {r['decode']:,.0f}, atnn {r['atnn']:,.0f}, torchvision "

@@ -20,8 +20,9 @@ def run(name, args):
     seconds = time.perf_counter() - t0
     last = (p.stdout.strip().splitlines() or ['(no output)'])[-1]
     if not any(c.isalnum() for c in last): last = 'done'          # a run's printed summary ends with '}'
-    print(f"{name}: {last}  [{seconds:.0f} s]" if p.returncode == 0 else f"{name}: FAILED\n{p.stderr[-2000:]}", flush=True)
-    return dict(name=name, command='python ' + ' '.join(str(a) for a in args), result=last if p.returncode == 0 else 'FAILED',
+    ok = p.returncode == 0
+    print(f"{name}: {last}  [{seconds:.0f} s]" if ok else f"{name}: FAILED\n{p.stderr[-2000:]}", flush=True)
+    return dict(name=name, command='python ' + ' '.join(str(a) for a in args), result=last if ok else 'FAILED',
                 seconds=seconds)
 
 
@@ -37,10 +38,12 @@ def main():
         model_run = REPO/'runs'/'bench-quick'/'resnet18-flip-crop'
         if not (model_run/'checkpoints'/'best.pt').is_file():
             rows.append(run('tta model (resnet18, 1 epoch)', [
-                'train.py', '--config', 'configs/fashion_mnist_resnet18.yaml', f'data.root={args.data_root}', 'data.subset=5000',
-                'train.epochs=1', 'tta.enabled=false', 'output_dir=runs/bench-quick', 'name=resnet18-flip-crop',
-                'train.progress=false', 'data.augment.hflip=true', 'data.augment.random_crop=true', 'data.augment.crop_padding=2']))
-    rows.append(run('tta', ['bench/tta.py', str(model_run.relative_to(REPO)), '--data-root', args.data_root, '--repeats', '1']))
+                'train.py', '--config', 'configs/fashion_mnist_resnet18.yaml', f'data.root={args.data_root}',
+                'data.subset=5000', 'train.epochs=1', 'tta.enabled=false', 'output_dir=runs/bench-quick',
+                'name=resnet18-flip-crop', 'train.progress=false', 'data.augment.hflip=true',
+                'data.augment.random_crop=true', 'data.augment.crop_padding=2']))
+    rows.append(run('tta', ['bench/tta.py', str(model_run.relative_to(REPO)), '--data-root', args.data_root,
+                            '--repeats', '1']))
     (BENCH/'results'/'run_all.json').write_text(json.dumps(rows, indent=2) + '\n')
 
 

@@ -207,8 +207,9 @@ def sweep_retrain_text() -> str:
              f"{best['median_trial_overhead']:.0%} of a trial; each worker loads the data once."]
     r = c.get('retrain')
     if r:
-        lines.append(f"Trained again on all training images for its {r['epochs']} epochs, its final-epoch test accuracy "
-                     f"is **{pct(r['final_test_acc'])}**, against **{pct(hand_mlp_test_acc(hand))}** for the hand-set "
+        lines.append(f"Trained again on all training images for its {r['epochs']} epochs, its final-epoch test "
+                     f"accuracy is **{pct(r['final_test_acc'])}**, against **{pct(hand_mlp_test_acc(hand))}** for the "
+                     "hand-set "
                      "`configs/fashion_mnist_mlp.yaml` (nothing was chosen on the test split in either).")
     return ' '.join(lines)
 
@@ -224,8 +225,9 @@ def lr_find_table() -> str:
     gap = lambda a, b: f"{100 * (a - b):+.2f}"
     cell = lambda r, rule: (f"{r[rule]:.3g}: **{pct(r[rule + '_test_acc'])}** "
                             f"({gap(r[rule + '_test_acc'], r['hand_test_acc'])})")
-    rows = [[r['setup'], r.get('device', 'cpu'), r['epochs'], f"{r['hand_lr']:g}: {pct(r['hand_test_acc'])}", cell(r, 'steepest'),
-             cell(r, 'valley'), f"{r['lr_find_seconds']:.1f} s ({r['lr_find_seconds'] / r['epoch_seconds']:.2f} epoch)"]
+    rows = [[r['setup'], r.get('device', 'cpu'), r['epochs'], f"{r['hand_lr']:g}: {pct(r['hand_test_acc'])}",
+             cell(r, 'steepest'), cell(r, 'valley'),
+             f"{r['lr_find_seconds']:.1f} s ({r['lr_find_seconds'] / r['epoch_seconds']:.2f} epoch)"]
             for r in f['rows']]
     return table(['setup', 'device', 'epochs', 'hand-set lr: test acc', 'steepest (atnn suggests): test acc (points)',
                   'valley (fastai default): test acc (points)', 'range test cost'], rows)
@@ -237,7 +239,8 @@ def gpu_check_table() -> str:
     def bs128(r):
         if not r.get('warm_up_per_batch_size'): return '- (timed during autotuning)'
         return f"{r['bs128']['images_per_second']:,.0f} ({r['bs128']['train_mem_mb']:,.0f} MB)"
-    name = lambda r: r['precision'] + (' + channels_last' if r['channels_last'] else '') + (' + compile' if r['compile'] else '')
+    name = lambda r: (r['precision'] + (' + channels_last' if r['channels_last'] else '')
+                      + (' + compile' if r['compile'] else ''))
     rows = [[name(r), f"{r['bs64']['images_per_second']:,.0f} ({r['bs64']['train_mem_mb']:,.0f} MB)", bs128(r)]
             for r in g['rows']]
     return table([f"{g['device']}, torch {g.get('torch', '2.11')}", 'batch 64: images/s (peak train memory)',

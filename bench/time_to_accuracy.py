@@ -60,13 +60,14 @@ def main():
         raw = Path(tmp)/'tv'/'FashionMNIST'/'raw'
         raw.mkdir(parents=True)
         for f in Path(args.data_root).glob('*-ubyte*'):
-            with (gzip.open(f) if f.suffix == '.gz' else open(f, 'rb')) as src, open(raw/f.name.removesuffix('.gz'), 'wb') as dst:
-                shutil.copyfileobj(src, dst)
+            src = gzip.open(f) if f.suffix == '.gz' else open(f, 'rb')
+            with src, open(raw/f.name.removesuffix('.gz'), 'wb') as dst: shutil.copyfileobj(src, dst)
         t0 = time.perf_counter()
         ref_acc = reference(str(Path(tmp)/'tv'), args.epochs, args.num_workers)
         ref_s = time.perf_counter() - t0
-        cfg = load_config(REPO/'configs'/'fashion_mnist_mlp.yaml', [f'data.root={args.data_root}', f'data.cache_dir={tmp}/cache',
-                          f'output_dir={tmp}/runs', f'train.epochs={args.epochs}', 'train.progress=false'])
+        cfg = load_config(REPO/'configs'/'fashion_mnist_mlp.yaml',
+                          [f'data.root={args.data_root}', f'data.cache_dir={tmp}/cache', f'output_dir={tmp}/runs',
+                           f'train.epochs={args.epochs}', 'train.progress=false'])
         t0 = time.perf_counter()
         atnn_acc = train(cfg, print_fn=lambda *a: None)['final_val_acc']
         atnn_s = time.perf_counter() - t0

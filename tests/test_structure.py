@@ -70,7 +70,7 @@ def long_lines(path: Path) -> list[int]:
     return [i for i, line in enumerate(text.splitlines(), 1) if len(line) > MAX_LINE and i not in generated]
 
 
-@pytest.mark.parametrize('folder', ['atnn', 'tests'])
+@pytest.mark.parametrize('folder', ['atnn', 'tests', 'bench'])
 def test_lines_are_short(folder):
     long = [f"{p.relative_to(REPO)}:{i}" for p in sorted((REPO/folder).glob('*.py')) if p.name != '_modidx.py'
             for i in long_lines(p)]
