@@ -121,10 +121,14 @@ def _from_dict(cls, d, prefix=''):
     if hasattr(obj, 'validate'): obj.validate(prefix)
     return obj
 
+def variant_only_keys(table: dict) -> set[str]:
+    "The keys that some variant of `table` takes and others may not."
+    return {k for keys in table.values() for k in keys}
+
 def _fill_variant_keys(obj, prefix, table: dict, chosen: list[str], what: str, name_key='name'):
     "Keys of `obj` that only some variants in `table` take: an error if set for another variant, else defaulted."
     keys = {k: v for name in chosen for k, v in table[name].items()}
-    for k in sorted({k for d in table.values() for k in d} - set(keys)):
+    for k in sorted(variant_only_keys(table) - set(keys)):
         if getattr(obj, k) is not None:
             users = [n for n, d in table.items() if k in d]
             example = f"{prefix.rstrip('.')}={{{name_key}: ...}}"
@@ -531,7 +535,8 @@ VARIANTS = {   # section: (its dataclass, the keys that choose its variant, its 
 def _chosen(sec: str, d: dict) -> tuple[str, ...]:
     "The entries of `sec`'s variant table that section values `d` choose (its defaults for what `d` leaves out)."
     cls, choosers, _, chosen = VARIANTS[sec]
-    try: return tuple(chosen(*(d.get(k, getattr(cls(), k)) for k in choosers)))
+    default = cls()
+    try: return tuple(chosen(*(d.get(k, getattr(default, k)) for k in choosers)))
     except TypeError: return ()                  # a value of the wrong type: validation names it
 
 def switched_keys(d: dict, overrides) -> dict[str, list[str]]:
@@ -541,10 +546,10 @@ def switched_keys(d: dict, overrides) -> dict[str, list[str]]:
     for sec, (_, choosers, table, _) in VARIANTS.items():
         old_sec, new_sec = d.get(sec), new.get(sec)
         if not (isinstance(old_sec, dict) and isinstance(new_sec, dict)): continue
-        if not any((sec, k) in given for k in choosers) or _chosen(sec, old_sec) == _chosen(sec, new_sec): continue
-        takes = {k for name in _chosen(sec, new_sec) for k in table.get(name, {})}
-        variant_only = {k for t in table.values() for k in t}
-        drop = [k for k in old_sec if k in variant_only - takes and (sec, k) not in given]
+        chosen = _chosen(sec, new_sec)
+        if not any((sec, k) in given for k in choosers) or _chosen(sec, old_sec) == chosen: continue
+        takes = {k for name in chosen for k in table.get(name, {})}
+        drop = [k for k in old_sec if k in variant_only_keys(table) - takes and (sec, k) not in given]
         if drop: out[sec] = drop
     return out
 
@@ -586,7 +591,7 @@ def config_reference(cls=Config, prefix='') -> list[tuple[str, Any, str]]:
     "Rows of (dotted key, default, doc) for every option of `cls`; a variant's key has its defaults in the doc."
     rows, default = [], cls()
     table = next((t for c, _, t, _ in VARIANTS.values() if c is cls), {})
-    variant_only = {k for t in table.values() for k in t}
+    variant_only = variant_only_keys(table)
     for name, o in _fields(cls).items():
         if o.meta.get('off'): rows.append((prefix + name, None, o.meta['doc'] + f" (off; `{prefix}{name}={{}}` turns "
                                            "it on with the defaults below)"))

@@ -180,7 +180,8 @@ def load_folder_splits(d: DataConfig, seed: int = 0) -> Splits:
     test, metas = None, {'train': meta, 'val': val_meta}
     if 'test' in parts:
         _check_classes(parts['test'], classes)
-        *test, metas['test'] = decoded_split(d, 'test', *class_files(parts['test'], classes))
+        test_x, test_y, metas['test'] = decoded_split(d, 'test', *class_files(parts['test'], classes))
+        test = (test_x, test_y)
     info = dataclasses.replace(_FOLDER, classes=classes, mean=tuple(stats[0]), std=tuple(stats[1]),
                                skipped={split: m['bad'] for split, m in metas.items() if m['bad']})
     _report(root, info, meta, len(y), len(val_y), test)
