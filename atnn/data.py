@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #77c2bde5
 from __future__ import annotations
-import gzip, hashlib, os, shutil, struct
+import hashlib, os, shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -12,34 +12,14 @@ import numpy as np
 import torch
 from .errors import ConfigError, DataError, did_you_mean
 from .utils import atomic_torch_save
-from .fakes import IDX_FILES, CIFAR_FOLDERS
+from .formats import IDX_FILES, CIFAR_FOLDERS, read_idx
 if TYPE_CHECKING: from atnn.config import DataConfig
 
 # %% auto #0
-__all__ = ['CIFAR100_CLASSES', 'PET_BREEDS', 'DECODE_RULE', 'read_idx', 'DatasetInfo', 'register_dataset', 'list_datasets',
-           'get_dataset', 'MissingData', 'download_with_torchvision', 'mnist_family', 'cifar', 'read_pet_list',
-           'convert_image', 'upright', 'square_image', 'decode_square', 'default_cache_dir', 'cache_key', 'cached',
-           'resize_images', 'download_dataset', 'load_split', 'check_data', 'Splits', 'load_splits', 'channel_stats']
-
-# %% ../nbs/01_data.ipynb #7c61a08d
-def _open(path):
-    path = Path(path)
-    return gzip.open(path, 'rb') if path.suffix == '.gz' else open(path, 'rb')
-
-def read_idx(path) -> torch.Tensor:
-    "Read an IDX file of unsigned bytes (optionally gzipped) into a uint8 tensor."
-    try:
-        with _open(path) as f: buf = f.read()
-    except (OSError, EOFError) as e: raise DataError(f"cannot read {path}: {e}") from None
-    if len(buf) < 4 or buf[:2] != b'\0\0':
-        raise DataError(f"{path} is not an IDX file (bad header); delete it and download it again")
-    if buf[2] != 0x08: raise DataError(f"{path}: expected unsigned bytes (type 0x08), found type {buf[2]:#04x}")
-    ndim = buf[3]
-    shape = struct.unpack(f'>{ndim}I', buf[4:4 + 4*ndim]) if len(buf) >= 4 + 4*ndim else None
-    if shape is None or len(buf) != 4 + 4*ndim + int(np.prod(shape)):
-        raise DataError(f"{path} is truncated or corrupted (size does not match its header); "
-                        "delete it and download it again")
-    return torch.from_numpy(np.frombuffer(buf, np.uint8, offset=4 + 4*ndim).reshape(shape).copy())
+__all__ = ['CIFAR100_CLASSES', 'PET_BREEDS', 'DECODE_RULE', 'DatasetInfo', 'register_dataset', 'list_datasets', 'get_dataset',
+           'MissingData', 'download_with_torchvision', 'mnist_family', 'cifar', 'read_pet_list', 'convert_image',
+           'upright', 'square_image', 'decode_square', 'default_cache_dir', 'cache_key', 'cached', 'resize_images',
+           'download_dataset', 'load_split', 'check_data', 'Splits', 'load_splits', 'channel_stats']
 
 # %% ../nbs/01_data.ipynb #af396f87
 @dataclass
