@@ -66,7 +66,7 @@ def config_reference() -> str:
     sys.path.insert(0, str(REPO))
     from atnn.config import config_reference_md
     return ("# Configuration reference\n\nEvery key of an atnn config, its default and its meaning, made from the "
-            "schema in `nbs/00a_config.ipynb` by `python .ci/readme.py`.\n\n" + config_reference_md() + '\n')
+            "schema in `nbs/00b_config.ipynb` by `python .ci/readme.py`.\n\n" + config_reference_md() + '\n')
 
 
 GENERATED = '<!-- made by `python .ci/readme.py` from nbs/{}: edit that notebook, not this file -->\n\n'

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 from .errors import ConfigError, DataError
-from .config import Config, apply_overrides, load_yaml, parse_override
+from .config import Config
+from .schema import apply_overrides, load_yaml, parse_override
 from .utils import atomic_write, atomic_write_text, resolve_device
 from .data import DatasetInfo, decode_square, load_split, load_splits, resize_images, square_image
 from .loader import DeviceLoader

@@ -91,7 +91,7 @@ class Learner:
             for step, (xb, yb) in enumerate(bar, 1):
                 out, loss, labels = self.train_step(xb, yb) if train else (*self.eval_step(xb, yb), yb)
                 meter.add(step, loss.detach(), out, labels)
-                check_stop()                    # Ctrl-C: here, between two steps (00b_utils)
+                check_stop()                    # Ctrl-C: here, between two steps (00c_utils)
                 if step % 20 == 0 and not bar.disable: bar.set_postfix(loss=f"{meter.mean_loss():.4f}", refresh=False)
         loss, acc, first_bad, peak_mb = meter.reduce()
         if train and first_bad is not None: raise nan_loss_error(self.epoch, first_bad, len(dl))

@@ -8,7 +8,8 @@ import json, time
 from pathlib import Path
 import torch
 from .errors import ConfigError
-from .config import Config, load_yaml, save_config
+from .config import Config, save_config
+from .schema import load_yaml
 from .utils import (atomic_write, atomic_write_text, flatten, in_notebook, resolve_device, seed_everything,
                         to_json, use_fast_cuda_kernels)
 from .data import DatasetInfo, Splits, check_data, load_splits

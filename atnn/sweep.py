@@ -13,7 +13,8 @@ import yaml
 import optuna
 from optuna.trial import TrialState
 from .errors import ConfigError, DataError, TrainingError
-from .config import Config, _from_dict, apply_config_overrides, apply_overrides, load_yaml, option, parse_override
+from .config import Config, apply_config_overrides
+from .schema import apply_overrides, from_dict, load_yaml, option, parse_override
 from .callbacks import ORDER, Callback, monitored
 from .data import load_splits
 from .run import train
@@ -87,7 +88,7 @@ class SweepConfig:
         if self.pruner != 'none' and not self.metric.endswith(('_acc', '_loss')):
             raise ConfigError('pruner', f"pruning compares val_acc or val_loss; it cannot serve {self.metric}: "
                               "use pruner: none")
-        for k, v in self.space.items(): self.space[k] = _from_dict(SpaceConfig, v, f"space.{k}.")
+        for k, v in self.space.items(): self.space[k] = from_dict(SpaceConfig, v, f"space.{k}.")
         if not self.space: raise ConfigError('space', "is empty: name at least one config key to search")
 
     @property
@@ -112,7 +113,7 @@ def load_sweep(path, overrides=()) -> SweepConfig:
     "A checked `SweepConfig` from sweep file `path` and `key=value` overrides, its space tried against the config."
     try: d = load_yaml(path)
     except ConfigError as e: raise ConfigError('SWEEP.yaml', e.msg) from None
-    sweep = _from_dict(SweepConfig, _override_sweep(d, overrides))
+    sweep = from_dict(SweepConfig, _override_sweep(d, overrides))
     if sweep.sampler == 'grid': grid_space(sweep.space)
     trial_config(sweep, {})                                         # the base and the fixed overrides alone
     for key, p in sweep.space.items():

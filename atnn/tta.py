@@ -57,7 +57,7 @@ def tta_accuracy(model, dl, cfg: TTAConfig) -> float:
     for xb, yb in dl:
         scores, _ = tta_predict(model, xb, cfg, fill)
         counts += torch.stack([(scores.argmax(-1) == yb).sum(), torch.tensor(len(yb), device=dl.device)])
-        check_stop()                                   # Ctrl-C: between batches (00b_utils)
+        check_stop()                                   # Ctrl-C: between batches (00c_utils)
     model.train(was_training)
     correct, n = all_reduce_(counts).tolist()
     return correct / n
