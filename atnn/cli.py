@@ -137,7 +137,7 @@ def predict_main(argv=None) -> int:
     def command():
         args = create_predict_parser().parse_intermixed_args(argv)
         if args.topk < 1: raise ConfigError('--topk', f"must be at least 1, got {args.topk}")
-        from atnn.evaluate import Predictor                                   # deferred, as for training
+        from atnn.predict import Predictor                                    # deferred, as for training
         from atnn.folder import IMG_EXTENSIONS, image_files
         pred, files, failed = Predictor.from_run(args.run_dir, args.checkpoint), [], 0
         for path in args.paths:

@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 from atnn.config import Config
 from atnn.data import get_dataset
-from atnn.evaluate import Predictor
+from atnn.predict import Predictor
+import atnn.evaluate  # noqa: F401  (Predictor.interpret)
 from atnn.run import create_learner
 from timing import best_of
 

@@ -22,7 +22,7 @@ from PIL import Image
 from atnn.config import load_config
 from atnn.data import get_dataset, load_split
 from atnn.callbacks import TestEval
-from atnn.evaluate import run_config
+from atnn.predict import run_config
 from atnn.run import create_learner
 
 REPO = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 from atnn.config import Config
 from atnn.data import get_dataset, load_split
-from atnn.evaluate import Predictor, decode_files, decoder_pool
+from atnn.predict import Predictor, decode_files, decoder_pool
 from atnn.models import create_model
 from timing import best_of
 

@@ -7,7 +7,7 @@ from PIL import Image
 from atnn.checkpoint import CHECKPOINT_FORMAT
 from atnn.cli import eval_main, main, predict_main
 from atnn.data import load_split, read_pet_list
-from atnn.evaluate import Predictor
+from atnn.predict import Predictor
 from atnn.fakes import write_fake_cifar, write_fake_mnist, write_fake_pet
 from conftest import run_cli, summary, tree
 
