@@ -5,6 +5,7 @@
 # %% ../nbs/07_callbacks.ipynb #3beb5d3f
 from __future__ import annotations
 import io, json, os, time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from matplotlib.figure import Figure
@@ -17,7 +18,7 @@ if TYPE_CHECKING: from atnn.config import BatchSizeScheduleConfig, EarlyStopping
 
 # %% auto #0
 __all__ = ['EVENTS', 'ORDER', 'Callback', 'run_callbacks', 'selects_ema', 'monitored', 'selected_weights', 'is_better',
-           'EpochPrinter', 'MetricsFile', 'Checkpoints', 'summarize', 'SummaryFile', 'EarlyStopping',
+           'EpochPrinter', 'MetricsFile', 'Checkpoints', 'RunResults', 'summarize', 'SummaryFile', 'EarlyStopping',
            'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
 
 # %% ../nbs/07_callbacks.ipynb #d82c17a8
@@ -126,24 +127,37 @@ class Checkpoints(Callback):
     def state_dict(self): return dict(best=self.best, best_epoch=self.best_epoch)
     def load_state_dict(self, s): self.best, self.best_epoch = s['best'], s.get('best_epoch')
 
-# %% ../nbs/07_callbacks.ipynb #db07d986
-def summarize(history: list[dict], results: dict, total_seconds: float, **extra) -> dict:
+# %% ../nbs/07_callbacks.ipynb #2335681e
+@dataclass(slots=True)
+class RunResults:
+    "What the callbacks learn at the end of a run, for `summary.json`; each field is set by the one callback named."
+    weights: str = 'raw'                 # EMAEval (07b_regularize): 'ema' when the weight average is selected
+    stopped_early: bool = False          # EarlyStopping
+    stopped_epoch: int | None = None     # EarlyStopping
+    restored_epoch: int | None = None    # EarlyStopping, with restore_best
+    tta_val_acc: float | None = None     # TTAEval
+    test_acc: float | None = None        # TestEval, the four of them
+    test_loss: float | None = None
+    test_tta_acc: float | None = None
+    test_epoch: int | None = None
+    pruned: bool = False                 # OptunaPruning (11_sweep)
+
+# %% ../nbs/07_callbacks.ipynb #e47f49fe
+def summarize(history: list[dict], results: RunResults, total_seconds: float, **extra) -> dict:
     "The `summary.json` fields, from the metrics of every epoch and the callbacks' end-of-run `results`."
-    w = 'ema_' if results.get('weights') == 'ema' else ''     # the selected weights' figures (EMAEval says which)
+    r, w = results, 'ema_' if results.weights == 'ema' else ''    # the selected weights' figures
     best = max(history, key=lambda m: m[w + 'val_acc'])
-    final = history[results['restored_epoch'] - 1] if results.get('restored_epoch') else history[-1]
+    final = history[r.restored_epoch - 1] if r.restored_epoch else history[-1]
     top = lambda k: max(m[k] for m in history)
-    with_ema = 'ema_val_acc' in history[-1]
-    ema = dict(raw_best_val_acc=top('val_acc'), ema_best_val_acc=top('ema_val_acc')) if with_ema else {}
+    ema = dict(raw_best_val_acc=top('val_acc'), ema_best_val_acc=top('ema_val_acc')) if 'ema_val_acc' in final else {}
     return dict(best_val_acc=best[w + 'val_acc'], best_epoch=best['epoch'], epochs_run=len(history),
-                stopped_early=results.get('stopped_early', False), stopped_epoch=results.get('stopped_epoch'),
-                pruned=results.get('pruned', False),
-                final_val_acc=final[w + 'val_acc'], final_val_loss=final[w + 'val_loss'],
-                weights=results.get('weights', 'raw'), **ema,
-                tta_val_acc=results.get('tta_val_acc'), restored_epoch=results.get('restored_epoch'),
-                **{k: results.get(k) for k in ('test_acc', 'test_loss', 'test_tta_acc', 'test_epoch')},
+                stopped_early=r.stopped_early, stopped_epoch=r.stopped_epoch, pruned=r.pruned,
+                final_val_acc=final[w + 'val_acc'], final_val_loss=final[w + 'val_loss'], weights=r.weights, **ema,
+                tta_val_acc=r.tta_val_acc, restored_epoch=r.restored_epoch, test_acc=r.test_acc,
+                test_loss=r.test_loss, test_tta_acc=r.test_tta_acc, test_epoch=r.test_epoch,
                 total_seconds=total_seconds, **extra)
 
+# %% ../nbs/07_callbacks.ipynb #3fab3f99
 class SummaryFile(Callback):
     "At the end: `learn.summary` (for the loggers and the caller) and `summary.json`."
     order = ORDER['summary']
@@ -170,10 +184,10 @@ class EarlyStopping(Callback):
             self.wait += 1
             if self.wait >= self.cfg.patience: learn.stop, self.stopped_epoch = True, learn.epoch
     def after_fit(self, learn):
-        learn.results.update(stopped_early=self.stopped_epoch is not None, stopped_epoch=self.stopped_epoch)
+        learn.results.stopped_early, learn.results.stopped_epoch = self.stopped_epoch is not None, self.stopped_epoch
         if self.cfg.restore_best and self.best_state is not None:
             unwrap(learn.model).load_state_dict(self.best_state)
-            learn.results['restored_epoch'] = self.best_epoch
+            learn.results.restored_epoch = self.best_epoch
     def state_dict(self): return dict(best=self.best, best_epoch=self.best_epoch, wait=self.wait)
     def load_state_dict(self, s): self.best, self.best_epoch, self.wait = s['best'], s['best_epoch'], s['wait']
 
@@ -201,23 +215,25 @@ class TTAEval(Callback):
     def after_epoch(self, learn):
         if self.cfg.every_epoch: learn.metrics['tta_val_acc'] = tta_accuracy(learn.model, learn.val_dl, self.cfg)
     def after_fit(self, learn):
-        learn.results['tta_val_acc'] = tta_accuracy(learn.model, learn.val_dl, self.cfg)
+        learn.results.tta_val_acc = tta_accuracy(learn.model, learn.val_dl, self.cfg)
 
 # %% ../nbs/07_callbacks.ipynb #d6c7d36c
 class TestEval(Callback):
-    "At the end: the weights of the best checkpoint on `test_dl` (test_loss, test_acc, test_tta_acc if `tta`)."
+    "At the end: the best checkpoint's weights on `learn.test_dl`, if any (test_loss, test_acc, test_tta_acc if `tta`)."
     order = ORDER['test']
-    def __init__(self, test_dl, tta: TTAConfig | None = None): self.test_dl, self.tta = test_dl, tta
+    def __init__(self, tta: TTAConfig | None = None): self.tta = tta
     def after_fit(self, learn):
+        if learn.test_dl is None: return
         ckpt = next((cb for cb in learn.cbs if isinstance(cb, Checkpoints) and cb.best is not None), None)
         model = unwrap(learn.model)
         final = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if ckpt is not None: model.load_state_dict(ckpt.best_model())     # none (a bare learner): the final weights
-        loss, acc, _ = learn.one_epoch(train=False, dl=self.test_dl)
-        tta = tta_accuracy(learn.model, self.test_dl, self.tta) if self.tta else None
+        loss, acc, _ = learn.one_epoch(train=False, dl=learn.test_dl)
+        tta = tta_accuracy(learn.model, learn.test_dl, self.tta) if self.tta else None
         model.load_state_dict(final)
-        learn.results.update(test_loss=loss, test_acc=acc, test_tta_acc=tta,
-                             test_epoch=ckpt.best_epoch if ckpt is not None else learn.epoch)
+        r = learn.results
+        r.test_loss, r.test_acc, r.test_tta_acc = loss, acc, tta
+        r.test_epoch = ckpt.best_epoch if ckpt is not None else learn.epoch
 
 # %% ../nbs/07_callbacks.ipynb #e234c7f7
 def plot_curves(history: list[dict]) -> Figure:

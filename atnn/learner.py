@@ -18,7 +18,7 @@ from .distributed import all_reduce_, distributed
 from .optim import SAM, optimizer_step, sam_step
 from .schedule import step_scheduler
 from .checkpoint import learner_state, load_learner_state
-from .callbacks import run_callbacks
+from .callbacks import RunResults, run_callbacks
 
 # %% auto #0
 __all__ = ['EpochMeter', 'nan_loss_error', 'Learner', 'train_step', 'compile_warm_up', 'LRFind', 'steepest_lr', 'valley_lr',
@@ -63,13 +63,13 @@ def nan_loss_error(epoch: int, step: int, steps: int) -> TrainingError:
 class Learner:
     "Trains `model` on `train_dl`, validating on `val_dl` every epoch."
     def __init__(self, model, train_dl, val_dl, opt, sched=None, loss_func=F.cross_entropy, cbs=(),
-                 device='cpu', progress=False, precision='fp32', compiled=False):
-        self.model, self.train_dl, self.val_dl, self.opt, self.sched = model, train_dl, val_dl, opt, sched
-        self.loss_func, self.device, self.progress = loss_func, torch.device(device), progress
-        self.amp_dtype, self.compiled = AMP_DTYPES[precision], compiled
+                 device='cpu', progress=False, precision='fp32', compiled=False, test_dl=None):
+        self.model, self.opt, self.sched, self.train_dl, self.val_dl = model, opt, sched, train_dl, val_dl
+        self.test_dl, self.loss_func, self.device = test_dl, loss_func, torch.device(device)   # test_dl: TestEval
+        self.amp_dtype, self.compiled, self.progress = AMP_DTYPES[precision], compiled, progress
         self.scaler = torch.amp.GradScaler(self.device.type) if precision == 'fp16' else None
-        self.cbs, self.history, self.stop, self.epoch, self.epochs, self.results = list(cbs), [], False, 0, 0, {}
-        self.error = None                   # what ended the last fit, if it did not end normally
+        self.cbs, self.history, self.stop, self.epoch, self.epochs, self.error = list(cbs), [], False, 0, 0, None
+        self.results = RunResults()         # the run's end (07_callbacks); error: what ended the last fit
         self.metrics, self.summary, self.info = {}, {}, None   # an epoch's numbers, the run's, the dataset (08a_run)
         self.train_loss_func, self.mixer, self.clip, self.ema = loss_func, None, None, None   # see 07b_regularize
     def callback(self, event: str): run_callbacks(self.cbs, event, self)
@@ -77,7 +77,7 @@ class Learner:
         with autocast(self.device, self.amp_dtype): out = self.model(xb)
         return out, (loss_func or self.loss_func)(out.float(), yb)
     def backward(self, loss):
-        if distributed(): loss = loss * self.train_dl.batch_weight    # shares of a global batch can differ by one image
+        if distributed(): loss = loss * self.train_dl.batch_weight    # shares of a global batch can differ by one
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
 
     def one_epoch(self, train: bool, dl=None) -> tuple[float, float, float]:

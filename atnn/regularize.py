@@ -80,7 +80,7 @@ class EMAEval(Callback):
         learn.metrics['epoch_seconds'] += time.perf_counter() - t0
     def after_fit(self, learn):
         if not selects_ema(learn): return
-        learn.results['weights'] = 'ema'
+        learn.results.weights = 'ema'
         unwrap(learn.model).load_state_dict(learn.ema.module.state_dict())   # restore_best (next) may take the best
 
 # %% ../nbs/07b_regularize.ipynb #4f37e132
@@ -88,7 +88,5 @@ def attach_regularizers(learn, t: TrainConfig, num_classes: int):
     "Give `learn` what `t` asks for: mixup/cutmix, the training loss, gradient clipping, the weight average."
     learn.mixer = BatchMixer(t, num_classes) if t.mixup is not None else None
     learn.train_loss_func, learn.clip = train_loss_func(t, learn.mixer), t.grad_clip
-    if t.ema is not None:
-        learn.ema = WeightEMA(learn.model, t.ema)
-        learn.cbs.append(EMAEval())
+    if t.ema is not None: learn.ema = WeightEMA(learn.model, t.ema)     # EMAEval evaluates it (08a_run)
     return learn

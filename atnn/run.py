@@ -5,10 +5,12 @@
 # %% ../nbs/08a_run.ipynb #9828e530
 from __future__ import annotations
 import json, time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 import torch
 from .errors import ConfigError
-from .config import Config, save_config
+from .config import AugmentConfig, Config, save_config
 from .schema import load_yaml
 from .utils import (atomic_write, atomic_write_text, flatten, in_notebook, resolve_device, seed_everything,
                         to_json, use_fast_cuda_kernels)
@@ -24,14 +26,14 @@ from .callbacks import (BatchSizeScheduler, Checkpoints, Curves, EarlyStopping, 
                             TestEval, SummaryFile, TTAEval, LiveCurves, figure_png)
 from .checkpoint import load_learner_state, read_checkpoint
 from .tracking import WandbLogger
-from .regularize import attach_regularizers
+from .regularize import EMAEval, attach_regularizers
 from .utils import autocast, supported_precision
 from .learner import Learner
 from matplotlib.figure import Figure
 
 # %% auto #0
-__all__ = ['check_config', 'create_run_dir', 'create_augment', 'create_learner', 'check_resumable', 'train', 'show_results',
-           'lr_find_run']
+__all__ = ['check_config', 'create_run_dir', 'create_augment', 'RunFolder', 'callbacks_for', 'create_learner', 'check_resumable',
+           'train', 'show_results', 'lr_find_run']
 
 # %% ../nbs/08a_run.ipynb #e6d08a5a
 def check_config(cfg: Config) -> DatasetInfo:
@@ -56,14 +58,18 @@ def create_run_dir(output_dir, name: str) -> Path:
         except FileExistsError: continue
     raise RuntimeError(f"no free run folder name for {name} in {out}")
 
-# %% ../nbs/08a_run.ipynb #1a248de9
-def create_augment(a, info: DatasetInfo, seed: int, device, compile=False, print_fn=print) -> Augment | None:
-    "The training augmentation config section `a` asks for (None if all off); notes what a grayscale dataset skips."
-    if not (a.hflip or a.random_crop or a.color_jitter or a.random_erasing): return None
-    if a.color_jitter and info.channels == 1:
+# %% ../nbs/08a_run.ipynb #efd4ec7b
+def create_augment(augment: AugmentConfig, info: DatasetInfo, seed: int, device, compile=False, tta=False,
+                   print_fn=print) -> Augment | None:
+    "The training augmentation `augment` asks for (None if all off), with a note on what will not work as asked."
+    if augment.color_jitter and info.channels == 1:
         print_fn(f"note: {info.name} is grayscale: color_jitter applies brightness and contrast, skips saturation "
                  "and hue")
-    return Augment(a, info.mean, seed=seed, device=device, compile=compile)
+    if tta and not (augment.hflip and augment.random_crop):
+        print_fn("note: TTA averages flipped and shifted views, but training does not flip and crop "
+                 "(data.augment.hflip, random_crop); TTA may then lower accuracy (tta.enabled=false turns it off)")
+    if not (augment.hflip or augment.random_crop or augment.color_jitter or augment.random_erasing): return None
+    return Augment(augment, info.mean, seed=seed, device=device, compile=compile)
 
 def _use_channels_last(model, loaders, name: str):
     "Move `model` and the batches of `loaders` to channels_last, if `model` has convolutions (else a notice)."
@@ -73,17 +79,33 @@ def _use_channels_last(model, loaders, name: str):
     for dl in loaders: dl.memory_format = torch.channels_last
     return model.to(memory_format=torch.channels_last)
 
-def _training_callbacks(cfg: Config, test_dl=None) -> list:
-    "The callbacks `cfg` asks for that do not write files: batch-size schedule, early stopping, TTA, the test split."
-    t = cfg.train
+# %% ../nbs/08a_run.ipynb #38cc0019
+@dataclass
+class RunFolder:
+    "A run's folder, with what its files record: when it started, its dataset, its device; and its printer."
+    path: Path
+    started: float
+    info: DatasetInfo
+    device: torch.device
+    print_fn: Callable = print
+
+def callbacks_for(cfg: Config, run: RunFolder | None = None) -> list:
+    "Every callback of a run of `cfg`; without `run`, those of a bare learner (nothing written or printed)."
+    t, tta, main = cfg.train, cfg.tta, dist_env().is_main
     cbs = [BatchSizeScheduler(t.batch_size, t.batch_size_schedule)]
     if t.early_stopping is not None: cbs.append(EarlyStopping(t.early_stopping))
-    if cfg.tta.enabled:
-        cbs.append(TTAEval(cfg.tta))
-        if not (cfg.data.augment.hflip and cfg.data.augment.random_crop):
-            print("note: TTA averages flipped and shifted views, but training does not flip and crop "
-                  "(data.augment.hflip, random_crop); TTA may then lower accuracy (tta.enabled=false turns it off)")
-    if test_dl is not None: cbs.append(TestEval(test_dl, cfg.tta if cfg.tta.enabled else None))
+    if t.ema is not None: cbs.append(EMAEval())
+    if tta.enabled: cbs.append(TTAEval(tta))
+    cbs.append(TestEval(tta if tta.enabled else None))          # does nothing without a held-out test split
+    if run is None: return cbs
+    monitor = t.early_stopping.monitor if t.early_stopping else 'val_acc'
+    dataset = dict(name=run.info.name, classes=list(run.info.classes), mean=list(run.info.mean), std=list(run.info.std))
+    cbs += [Checkpoints(run.path, monitor=monitor, extra=dict(config=cfg.to_dict(), dataset=dataset), write=main),
+            SummaryFile(run.path, run.started, write=main, run_dir=str(run.path), device=str(run.device))]
+    if main: cbs += [EpochPrinter(run.print_fn), MetricsFile(run.path), Curves(run.path)]     # rank 0 writes
+    if main and t.progress and in_notebook(): cbs.append(LiveCurves())      # curves in the cell's output
+    if main and cfg.wandb.enabled:
+        cbs.append(WandbLogger(cfg.wandb, run.path, cfg.to_dict(), run.path.name, run.print_fn))
     return cbs
 
 # %% ../nbs/08a_run.ipynb #a0fd30ef
@@ -98,7 +120,7 @@ def create_learner(cfg: Config, cbs=(), splits: Splits | None = None) -> Learner
         with local_main_first(): splits = load_splits(cfg.data, cfg.seed)     # one download and decode per machine
     s = splits                                  # given: e.g. a sweep worker's, loaded once for all its trials
     shard = dict(rank=env.rank, world_size=env.world_size)       # same order everywhere, a disjoint share each
-    augment = create_augment(cfg.data.augment, s.info, cfg.seed + env.rank, device, t.compile)   # own draws each
+    augment = create_augment(cfg.data.augment, s.info, cfg.seed + env.rank, device, t.compile, cfg.tta.enabled)
     train_dl = DeviceLoader(s.train_x, s.train_y, t.batch_size, s.info.mean, s.info.std, shuffle=True, seed=cfg.seed,
                             device=device, augment=augment, pin_memory=not s.memory_mapped, **shard)
     val_dl = DeviceLoader(s.val_x, s.val_y, cfg.data.val_batch_size, s.info.mean, s.info.std, device=device, **shard)
@@ -111,8 +133,8 @@ def create_learner(cfg: Config, cbs=(), splits: Splits | None = None) -> Learner
     model = wrap_ddp(model, device, cfg.distributed.sync_batchnorm)
     if t.compile: model = torch.compile(model)
     learn = Learner(model, train_dl, val_dl, opt, create_scheduler(cfg.scheduler, opt, t.epochs),
-                    cbs=[*cbs, *_training_callbacks(cfg, test_dl)], device=device, progress=t.progress and env.is_main,
-                    precision=supported_precision(t.precision, device), compiled=t.compile)
+                    cbs=[*cbs, *callbacks_for(cfg)], device=device, progress=t.progress and env.is_main,
+                    precision=supported_precision(t.precision, device), compiled=t.compile, test_dl=test_dl)
     learn.info = s.info                     # the dataset's classes and normalization, for the checkpoints
     return attach_regularizers(learn, t, s.info.num_classes)   # label smoothing, mixup, clipping, EMA
 
@@ -137,18 +159,6 @@ def check_resumable(cfg: Config) -> tuple[Path, dict]:
     return run_dir, state
 
 # %% ../nbs/08a_run.ipynb #af063259
-def _run_callbacks(cfg: Config, run_dir: Path, started: float, info: DatasetInfo, device, print_fn) -> list:
-    "The callbacks that write the run folder (on rank 0) and report; every rank checkpoints and summarizes."
-    main = dist_env().is_main
-    monitor = cfg.train.early_stopping.monitor if cfg.train.early_stopping else 'val_acc'
-    dataset = dict(name=info.name, classes=list(info.classes), mean=list(info.mean), std=list(info.std))
-    cbs = [Checkpoints(run_dir, monitor=monitor, extra=dict(config=cfg.to_dict(), dataset=dataset), write=main),
-           SummaryFile(run_dir, started, write=main, run_dir=str(run_dir), device=str(device))]
-    if main: cbs += [EpochPrinter(print_fn), MetricsFile(run_dir), Curves(run_dir)]
-    if main and cfg.train.progress and in_notebook(): cbs.append(LiveCurves())      # curves in the cell's output
-    if main and cfg.wandb.enabled: cbs.append(WandbLogger(cfg.wandb, run_dir, cfg.to_dict(), run_dir.name, print_fn))
-    return cbs
-
 def train(cfg: Config, print_fn=print, cbs=(), splits: Splits | None = None) -> dict:
     "Train as `cfg` says, in a new run folder (or continuing `cfg.resume`); returns the summary (also in summary.json)."
     # cbs: extra callbacks (a sweep's pruning); splits: the data already loaded for cfg.data
@@ -165,7 +175,7 @@ def train(cfg: Config, print_fn=print, cbs=(), splits: Splits | None = None) -> 
     if main and learn.info.skipped:             # unreadable images left out (data.skip_bad_images): which
         atomic_write_text(run_dir/'skipped_images.txt', ''.join(f"{split}\t{why}\n" for split, bad in
                                                                  learn.info.skipped.items() for why in bad))
-    learn.cbs += _run_callbacks(cfg, run_dir, started, learn.info, learn.device, print_fn)
+    learn.cbs = [*cbs, *callbacks_for(cfg, RunFolder(run_dir, started, learn.info, learn.device, print_fn))]
     if resumed:
         load_learner_state(learn, resumed[1])
         if main:   # the epochs of the checkpoint, no lost or doubled lines

@@ -171,7 +171,7 @@ class OptunaPruning(Callback):
     def after_epoch(self, learn):
         self.trial.report(learn.metrics[monitored(learn, self.monitor)], learn.epoch)   # EMA's, if selected
         if self.trial.should_prune(): learn.stop, self.pruned_epoch = True, learn.epoch
-    def after_fit(self, learn): learn.results['pruned'] = self.pruned_epoch is not None
+    def after_fit(self, learn): learn.results.pruned = self.pruned_epoch is not None
 
 # %% ../nbs/11_sweep.ipynb #8953a329
 HEARTBEAT_S, GRACE_S = 10, 60
