@@ -2,10 +2,10 @@
 
     python bench/run_all.py [--data-root /usr/share/datasets/fashion-mnist]
 
-Runs bench/data_pipeline.py, bench/overhead.py, bench/time_to_accuracy.py and bench/tta.py (the last on the
-augmented resnet18 of bench/resnet18_fashion.sh if it exists, else on a quick one trained here for one epoch).
-Takes about 10 minutes on a 2-core CPU. bench/fault_injection.py, bench/ddp.py and bench/gpu_check.py are run on
-their own. The README's tables are made from the JSON files (bench/tables.py), never copied by hand.
+Runs speed/data_pipeline.py, speed/overhead.py, speed/time_to_accuracy.py and speed/tta.py (the last on the
+augmented resnet18 of accuracy/resnet18_fashion.sh if it exists, else on a quick one trained here for one epoch).
+Takes about 10 minutes on a 2-core CPU. faults/fault_injection.py, speed/ddp.py and gpu/gpu_check.py are run on
+their own. The docs' tables are made from the JSON files (bench/tables.py), never copied by hand.
 """
 import argparse, json, subprocess, sys, time
 from pathlib import Path
@@ -30,9 +30,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--data-root', default='/usr/share/datasets/fashion-mnist')
     args = p.parse_args()
-    rows = [run('data_pipeline', ['bench/data_pipeline.py']),
-            run('overhead', ['bench/overhead.py']),
-            run('time_to_accuracy', ['bench/time_to_accuracy.py', '--data-root', args.data_root])]
+    rows = [run('data_pipeline', ['bench/speed/data_pipeline.py']),
+            run('overhead', ['bench/speed/overhead.py']),
+            run('time_to_accuracy', ['bench/speed/time_to_accuracy.py', '--data-root', args.data_root])]
     model_run = REPO/'runs'/'bench-r18'/'sgd-flip-crop'
     if not (model_run/'checkpoints'/'best.pt').is_file():
         model_run = REPO/'runs'/'bench-quick'/'resnet18-flip-crop'
@@ -42,7 +42,7 @@ def main():
                 'data.subset=5000', 'train.epochs=1', 'tta.enabled=false', 'output_dir=runs/bench-quick',
                 'name=resnet18-flip-crop', 'train.progress=false', 'data.augment.hflip=true',
                 'data.augment.random_crop=true', 'data.augment.crop_padding=2']))
-    rows.append(run('tta', ['bench/tta.py', str(model_run.relative_to(REPO)), '--data-root', args.data_root,
+    rows.append(run('tta', ['bench/speed/tta.py', str(model_run.relative_to(REPO)), '--data-root', args.data_root,
                             '--repeats', '1']))
     (BENCH/'results'/'run_all.json').write_text(json.dumps(rows, indent=2) + '\n')
 

@@ -28,26 +28,26 @@ def benchmark_rows() -> list[list]:
     return [
         ["data pipeline: atnn's loader with all four augmentations vs torchvision's `DataLoader` + v2 per-image "
          f"transforms ({d['args']['num_workers']} workers), CIFAR-sized images, batch {d['args']['batch_size']}",
-         '`python bench/data_pipeline.py`',
+         '`python bench/speed/data_pipeline.py`',
          f"{d['atnn_images_per_s']:,.0f} vs {d['torchvision_images_per_s']:,.0f} images/s: **{d['ratio']:.1f}x**",
          f"{d['goal']:g}x"],
         ["training overhead: one atnn training epoch vs a bare PyTorch loop over the same tensors, same model and "
-         "optimizer, fastest of 4 alternating epochs", '`python bench/overhead.py`',
+         "optimizer, fastest of 4 alternating epochs", '`python bench/speed/overhead.py`',
          f"MLP ({m['images']:,} images) **{m['ratio']:.2f}x**, resnet18 ({r['images']:,} images) "
          f"**{r['ratio']:.2f}x**", f"{o['goal']:.2f}x"],
         [f"time to accuracy: atnn vs a tutorial-style script (torchvision `FashionMNIST`, per-image transforms, "
          f"`DataLoader` with {t['num_workers']} workers), same MLP, optimizer, schedule, {t['epochs']} epochs, "
-         "real Fashion-MNIST", '`python bench/time_to_accuracy.py`',
+         "real Fashion-MNIST", '`python bench/speed/time_to_accuracy.py`',
          f"{pct(t['atnn_val_acc'])} in {t['atnn_seconds']:.1f} s vs {pct(t['reference_val_acc'])} in "
          f"{t['reference_seconds']:.1f} s: **{t['speedup']:.1f}x** faster", f"{t['goal']:g}x"],
         [f"TTA cost: 18-view TTA vs 18 plain evaluations of the validation set, {v['model']}",
-         f"`python bench/tta.py {v['run']}`", f"{v['tta_seconds']:.1f} s vs {v['eighteen_plain_seconds']:.1f} s: "
+         f"`python bench/speed/tta.py {v['run']}`", f"{v['tta_seconds']:.1f} s vs {v['eighteen_plain_seconds']:.1f} s: "
          f"**{v['ratio']:.2f}x**", f"{v['goal']:.2f}x"],
         ["fault injection: a real run killed with SIGKILL 1-3 times at random moments, resumed, compared with an "
-         "uninterrupted run", f"`python bench/fault_injection.py --trials {f['trials']}`",
+         "uninterrupted run", f"`python bench/faults/fault_injection.py --trials {f['trials']}`",
          f"**{f['identical']}/{f['trials']}** bit-identical (metrics and weights)", 'all'],
         ["torchrun on a 2-core CPU: 2 processes x 1 thread (Gloo) vs 1 process x 2 threads, same run, real "
-         "Fashion-MNIST", '`python bench/ddp.py`',
+         "Fashion-MNIST", '`python bench/speed/ddp.py`',
          f"MLP **{p['mlp']['ratio']:.2f}x**, resnet18 **{p['resnet18']['ratio']:.2f}x** (two processes are slower "
          "on one CPU)", 'reported'],
         *evaluation_rows(),
@@ -63,7 +63,7 @@ def folder_row() -> list:
     return [f"folder of {f['images']:,} JPEGs ({a['size']} px -> {a['img_size']} px): atnn's decode-once cache + "
             "`DeviceLoader` vs torchvision `ImageFolder` + transforms + `DataLoader` "
             f"({a['workers']} workers), per epoch after the first decode ({f['first_decode_seconds']:.0f} s); "
-            "private memory of a fresh process after one epoch", '`python bench/folder_pipeline.py`',
+            "private memory of a fresh process after one epoch", '`python bench/speed/folder_pipeline.py`',
             f"all four augmentations: {r['atnn']:,.0f} vs {r['torchvision']:,.0f} images/s, **{f['ratio']:.1f}x** "
             f"(memory-mapped {r['atnn_memory_mapped']:,.0f}); color jitter compiled (`train.compile`): "
             f"{r['atnn_compiled']:,.0f}, **{f['compiled_ratio']:.1f}x**; without color jitter: "
@@ -78,14 +78,14 @@ def folder_large_row() -> list:
     return [f"a folder larger than the memory budget: {f['images']:,} JPEGs decoded to {f['decoded_gb']:.1f} GiB at "
             f"{f['args']['img_size']} px on a {f['machine_memory_gb']:.0f} GiB machine (memory-mapped: "
             f"{str(f['memory_mapped']).lower()}); one epoch of batches (flip, crop, erasing) from the mapped cache",
-            '`python bench/folder_large.py`',
+            '`python bench/speed/folder_large.py`',
             f"decoded once in {f['decode_seconds'] / 60:.0f} min; epoch {f['images_per_s']:,.0f} images/s; peak "
             f"private memory **{f['peak_private_gb']:.2f} GiB** = {f['ratio']:.2f}x the decoded size (peak resident "
             f"{f['peak_resident_gb']:.1f} GiB with reclaimable page-cache pages of the file)", f"< {f['goal']:g}x"]
 
 
 def folder_fashion_table() -> str:
-    "Fashion-MNIST from its IDX files and from PNG class folders (bench/folder_fashion.py)."
+    "Fashion-MNIST from its IDX files and from PNG class folders (bench/accuracy/folder_fashion.py)."
     rows = [[r['run'], r['source'], r['epochs'], f"**{pct(r['final_val_acc'])}**", f"{r['epoch_seconds']:.1f} s",
              f"{r['total_seconds']:.0f} s"] for r in load('folder_fashion')['runs']]
     return table(['run', 'data', 'epochs', 'val acc', 'per epoch', 'whole run (folder: with the first decode)'], rows)
@@ -98,12 +98,12 @@ def evaluation_rows() -> list[list]:
     rate = lambda c, k: f"{c['images_per_s'][k]:,.0f}"
     return [
         [f"atnn-eval: `Predictor.interpret` (no TTA) vs training's validation pass, same model, {er['images']:,} "
-         "Fashion-MNIST test images", '`python bench/eval_speed.py`',
+         "Fashion-MNIST test images", '`python bench/speed/eval_speed.py`',
          f"resnet18 {er['evaluation_seconds']:.1f} s vs {er['validation_pass_seconds']:.1f} s: **{er['ratio']:.2f}x**; "
          f"MLP {em['evaluation_seconds']:.2f} s vs {em['validation_pass_seconds']:.2f} s", f"{e['goal']:g}x"],
         [f"atnn-predict on {pr['images']:,} PNG files: `predict_files` ({p['workers']} decoding processes) vs "
          f"torchvision `ImageFolder` + `DataLoader` ({p['workers']} workers) + the same model, images/s",
-         '`python bench/predict_speed.py`',
+         '`python bench/speed/predict_speed.py`',
          f"resnet18 {rate(pr, 'atnn')} vs {rate(pr, 'torchvision')}: **{pr['ratio']:.2f}x**; MLP {rate(pm, 'atnn')} "
          f"vs {rate(pm, 'torchvision')}: **{pm['ratio']:.2f}x** (decoding alone: {rate(pm, 'decode')})",
          f"{p['goal']:g}x"],
@@ -111,7 +111,7 @@ def evaluation_rows() -> list[list]:
 
 
 def eval_table() -> str:
-    "Finished Fashion-MNIST runs evaluated on the test split (bench/fashion_eval.py)."
+    "Finished Fashion-MNIST runs evaluated on the test split (bench/accuracy/fashion_eval.py)."
     rows = [[e['run'], f"{e['checkpoint']} (epoch {e['epoch']})", f"**{pct(e['accuracy'])}**", pct(e['top5_accuracy']),
              f"{e['loss']:.3f}", pct(e['tta_accuracy']),
              ', '.join(f"{m['actual']} as {m['predicted']} ({m['count']})" for m in e['most_confused'][:3]),
@@ -156,7 +156,7 @@ def results_rows() -> list[list]:
 
 
 def results_table() -> str:
-    "Real Fashion-MNIST runs (bench/fashion_results.py)."
+    "Real Fashion-MNIST runs (bench/accuracy/fashion_results.py)."
     return table(['run', 'command', 'epochs', 'val acc', 'with 18-view TTA', 'wall time (per epoch)'], results_rows())
 
 
@@ -177,7 +177,7 @@ def headline_table() -> str:
 
 
 def sweep_table(name='sweep_compare') -> str:
-    "TPE and random search on the Fashion-MNIST MLP sweep (bench/sweep_compare.py)."
+    "TPE and random search on the Fashion-MNIST MLP sweep (bench/accuracy/sweep_compare.py)."
     c = load(name)
     after = sorted({int(n) for r in c['runs'].values() for n in r['best_after']})
     rows = [[k.replace('-s', ', seed '), r['trials'], r['pruned'], *[pct(r['best_after'][str(n)]) for n in after],
@@ -215,12 +215,12 @@ def sweep_retrain_text() -> str:
 
 
 def hand_mlp_test_acc(fashion_eval: dict) -> float:
-    "The hand-set MLP's test accuracy from bench/fashion_eval.py."
+    "The hand-set MLP's test accuracy from bench/accuracy/fashion_eval.py."
     return next(r['accuracy'] for r in fashion_eval['evaluations'] if r['model'] == 'mlp')
 
 
 def lr_find_table() -> str:
-    "The range test's suggestion against the hand-set learning rate, real Fashion-MNIST (bench/lr_find_fashion.py)."
+    "The range test's suggestion against the hand-set learning rate, real Fashion-MNIST (lr_find_fashion.py)."
     f = load('lr_find_fashion')
     gap = lambda a, b: f"{100 * (a - b):+.2f}"
     cell = lambda r, rule: (f"{r[rule]:.3g}: **{pct(r[rule + '_test_acc'])}** "
@@ -234,7 +234,7 @@ def lr_find_table() -> str:
 
 
 def gpu_check_table() -> str:
-    "bench/gpu_check.py: resnest26d (the report's model) on synthetic CIFAR-100 batches, per precision and layout."
+    "bench/gpu/gpu_check.py: resnest26d (the report's model) on synthetic CIFAR-100 batches, per precision and layout."
     g = load('gpu_check')
     def bs128(r):
         if not r.get('warm_up_per_batch_size'): return '- (timed during autotuning)'
@@ -248,7 +248,7 @@ def gpu_check_table() -> str:
 
 
 def gpu_runs_text() -> str:
-    "The GPU sessions' real runs and path checks (bench/gpu_session.sh), in a few sentences."
+    "The GPU sessions' real runs and path checks (bench/gpu/gpu_session.sh), in a few sentences."
     runs = {r['run']: r for r in load('gpu_fashion_runs')['runs']}
     r, t, p = runs['gpu-r18-small-stem'], runs['gpu-torchrun-nccl'], load('gpu_paths')
     s, epochs = r['summary'], r['metrics']
@@ -271,7 +271,7 @@ TOOLS = {'tk-none': 'none', 'tk-ls': 'label smoothing 0.1', 'tk-mix': 'mixup 0.2
 
 
 def toolkit_table() -> str:
-    "resnet18 (ImageNet stem), 15 epochs on real Fashion-MNIST, without and with each tool (bench/gpu_toolkit.sh)."
+    "resnet18 (ImageNet stem), 15 epochs on real Fashion-MNIST, without and with each tool (bench/gpu/gpu_toolkit.sh)."
     runs = {r['run']: r for r in load('toolkit_fashion')['runs']}
     base = runs['tk-none']['summary']['final_val_acc']
     sec = lambda r: sum(m['epoch_seconds'] for m in r['metrics']) / len(r['metrics'])

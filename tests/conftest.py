@@ -5,6 +5,8 @@ import yaml
 from atnn.fakes import write_fake_mnist
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO/'bench'))             # the benchmarks' shared module: kill-and-resume, timing keys
+from shared import kill_and_resume, read_metrics, timeless, write_killable  # noqa: F401  (for the tests)
 
 
 @pytest.fixture
@@ -32,19 +34,6 @@ def tree(folder) -> dict:
     "Every file under `folder` with its size and modification time, to check that nothing changed."
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
             for p in sorted(Path(folder).rglob('*')) if p.is_file()}
-
-
-TIMING_KEYS = ('epoch_seconds', 'images_per_second', 'train_mem_mb', 'val_mem_mb', 'host_peak_rss_mb')
-
-
-def timeless(metrics: list[dict]) -> list[dict]:
-    "Epoch metrics without the fields that measure time or memory (they differ between identical runs)."
-    return [{k: v for k, v in m.items() if k not in TIMING_KEYS} for m in metrics]
-
-
-def read_metrics(run_dir) -> list[dict]:
-    "Every epoch's line of a run folder's `metrics.jsonl`."
-    return [json.loads(l) for l in (Path(run_dir)/'metrics.jsonl').read_text().splitlines()]
 
 
 def metrics(workdir, name) -> list[dict]:

@@ -2,23 +2,13 @@
 import json, random, signal, subprocess, sys, time
 import pytest
 import torch
-import yaml
 from atnn.cli import main
-from atnn.fakes import write_fake_mnist
-from conftest import REPO, default_sigint, read_metrics, read_wandb_records, timeless
-
-SLOW = dict(data=dict(dataset='mnist', root='data', download=False, cache_dir='cache', val_batch_size=200,
-                      augment=dict(hflip=False, random_crop=True, random_erasing=True)),
-            model=dict(name='mlp', hidden=[256, 128], dropout=0.3), optimizer=dict(lr=0.05),
-            scheduler=dict(name='steplr', step_size=2, gamma=0.5), train=dict(epochs=6, batch_size=16, progress=False),
-            tta=dict(enabled=True, shift=2), output_dir='runs')
-
+from conftest import REPO, default_sigint, kill_and_resume, read_metrics, read_wandb_records, timeless, write_killable
 
 @pytest.fixture
 def slowdir(workdir):
     "A config with enough steps per epoch (3000 images, batch 16) to be killed at any moment."
-    write_fake_mnist(workdir/'data', 'MNIST', n_train=3000, n_test=400)
-    (workdir/'slow.yaml').write_text(yaml.safe_dump(SLOW))
+    write_killable(workdir, 'slow.yaml')
     return workdir
 
 
@@ -77,26 +67,11 @@ def test_resume_equals_uninterrupted_run(slowdir):
     assert [sa[k] for k in keys] == [sb[k] for k in keys]
 
 
-def _kill_and_resume(workdir, name, kill_after: list[float], sig=signal.SIGKILL):
-    "Start the run, kill it with `sig` after each delay in `kill_after` (resuming after each), then let it finish."
-    args = ['--config', 'slow.yaml', f'name={name}']
-    for i, delay in enumerate([*kill_after, None]):
-        extra = [f'resume=runs/{name}'] if i and (workdir/'runs'/name/'checkpoints'/'last.pt').exists() else []
-        p = subprocess.Popen([sys.executable, str(REPO/'train.py'), *args, *extra], cwd=workdir,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if delay is None:
-            out, err = p.communicate(timeout=600)
-            assert p.returncode == 0, err
-            return
-        time.sleep(delay)
-        p.send_signal(sig)
-        p.communicate(timeout=120)
-
-
 def test_sigkill_at_several_moments_then_resume_is_identical(slowdir):
     assert main(['--config', 'slow.yaml', 'name=ref']) == 0
     rng = random.Random(0)
-    _kill_and_resume(slowdir, 'killed', [rng.uniform(2.5, 7.0) for _ in range(3)])
+    _, returncode, err = kill_and_resume(slowdir, 'slow.yaml', 'killed', [rng.uniform(2.5, 7.0) for _ in range(3)])
+    assert returncode == 0, err
     assert timeless(read_metrics(slowdir/'runs'/'killed')) == timeless(read_metrics(slowdir/'runs'/'ref'))
     assert torch.load(slowdir/'runs'/'killed'/'checkpoints'/'last.pt', weights_only=True)['epoch'] == 6
 

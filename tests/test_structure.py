@@ -72,7 +72,7 @@ def long_lines(path: Path) -> list[int]:
 
 @pytest.mark.parametrize('folder', ['atnn', 'tests', 'bench'])
 def test_lines_are_short(folder):
-    long = [f"{p.relative_to(REPO)}:{i}" for p in sorted((REPO/folder).glob('*.py')) if p.name != '_modidx.py'
+    long = [f"{p.relative_to(REPO)}:{i}" for p in sorted((REPO/folder).rglob('*.py')) if p.name != '_modidx.py'
             for i in long_lines(p)]
     assert not long, f"lines over {MAX_LINE} characters: {long}"
 

@@ -6,11 +6,11 @@ atnn batched on the device (here the CPU), torchvision per image with its v2 tra
 `num_workers` worker processes with pinned memory, as the report experiment's seed pipeline did.
 Each loader runs one warm-up epoch, then timed epochs; the figure is images per second.
 
-    python bench/data_pipeline.py [--n 10000] [--batch-size 64] [--epochs 2] [--num-workers 3]
+    python bench/speed/data_pipeline.py [--n 10000] [--batch-size 64] [--epochs 2] [--num-workers 3]
 
 Writes bench/results/data_pipeline.json and ends with `data_pipeline: <ratio>x (goal 5x)`.
 """
-import argparse, json, platform, time, warnings
+import sys, argparse, platform, time, warnings
 from pathlib import Path
 import torch
 import torchvision.transforms.v2 as T
@@ -20,6 +20,8 @@ from atnn.config import AugmentConfig
 from atnn.data import get_dataset
 from atnn.fakes import fake_images
 from atnn.loader import DeviceLoader
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import write_result
 
 GOAL = 5.0
 
@@ -70,8 +72,7 @@ def main():
     out = dict(name='data_pipeline', atnn_images_per_s=atnn_ips, torchvision_images_per_s=tv_ips, ratio=ratio,
                goal=GOAL,
                args=vars(args), torch=torch.__version__, cpu_count=torch.get_num_threads(), machine=platform.machine())
-    Path(__file__).parent.joinpath('results').mkdir(exist_ok=True)
-    Path(__file__).parent.joinpath('results', 'data_pipeline.json').write_text(json.dumps(out, indent=2) + '\n')
+    write_result('data_pipeline', out)
     print(f"data_pipeline: {ratio:.1f}x (goal {GOAL:g}x)")
 
 

@@ -4,12 +4,12 @@ Same model object, same 10,000 Fashion-MNIST test images, same batch size, one p
 (ABAB...) and keeping the fastest of each. The evaluation also loads its split (from the cache) and builds the
 report (per class, confusion); the validation pass has its tensors in memory already.
 
-    python bench/eval_speed.py [--data-root /usr/share/datasets/fashion-mnist] [--repeats 3]
+    python bench/speed/eval_speed.py [--data-root /usr/share/datasets/fashion-mnist] [--repeats 3]
 
 Writes bench/results/eval_speed.json and ends with `eval_speed: <ratio>x (goal 1.0x)`: evaluation seconds over
 validation-pass seconds for resnet18 (lower is better; the MLP's figures, milliseconds, are reported too).
 """
-import argparse, json
+import argparse, sys
 from pathlib import Path
 import torch
 from atnn.config import Config
@@ -17,7 +17,8 @@ from atnn.data import get_dataset
 from atnn.predict import Predictor
 import atnn.evaluate  # noqa: F401  (Predictor.interpret)
 from atnn.run import create_learner
-from timing import best_of
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import FASHION_ROOT, best_of, write_result
 
 GOAL = 1.0
 OFF = dict(hflip=False, random_crop=False, color_jitter=False, random_erasing=False)
@@ -39,7 +40,7 @@ def case(model: str, data_root: str, repeats: int) -> dict:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--data-root', default='/usr/share/datasets/fashion-mnist')
+    p.add_argument('--data-root', default=FASHION_ROOT)
     p.add_argument('--repeats', type=int, default=3)
     args = p.parse_args()
     cases = {m: case(m, args.data_root, args.repeats) for m in ('mlp', 'resnet18')}
@@ -48,7 +49,7 @@ def main():
               f" ({c['images']:,} images): {c['ratio']:.2f}x")
     out = dict(name='eval_speed', data_root=args.data_root, repeats=args.repeats, cases=cases,
                ratio=cases['resnet18']['ratio'], goal=GOAL)
-    Path(__file__).parent.joinpath('results', 'eval_speed.json').write_text(json.dumps(out, indent=2) + '\n')
+    write_result('eval_speed', out)
     print(f"eval_speed: {out['ratio']:.2f}x (goal {GOAL:g}x)")
 
 

@@ -10,11 +10,11 @@ At each batch size, each variant runs a warm-up epoch (cuDNN autotunes every new
 recompilation happen there), then a timed one (a first GPU session timed batch 128 without its own warm-up and
 measured the autotuning instead). Ends with `gpu_check: <bf16+channels_last images/s / fp32 images/s>x`.
 
-    python bench/gpu_check.py [--images 12800] [--no-compile]
+    python bench/gpu/gpu_check.py [--images 12800] [--no-compile]
 
 Writes bench/results/gpu_check.json.
 """
-import argparse, json, time
+import argparse, json, sys, time
 from pathlib import Path
 import torch
 from atnn.utils import reset_peak_memory, use_fast_cuda_kernels
@@ -25,8 +25,10 @@ from atnn.utils import supported_precision
 from atnn.loader import DeviceLoader
 from atnn.models import create_model
 from atnn.optim import create_optimizer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import RESULTS
 
-RESULT = Path(__file__).parent/'results'/'gpu_check.json'
+RESULT = RESULTS/'gpu_check.json'
 VARIANTS = [('fp32', False, False), ('bf16', False, False), ('fp16', False, False), ('bf16', True, False),
             ('bf16', True, True)]
 

@@ -14,13 +14,13 @@ process:
   memory-mapped: the difference is the decoded split, which the memory-mapped path leaves in the page cache
   (file pages the kernel reclaims under pressure: what lets a cache larger than memory train).
 
-    python bench/folder_pipeline.py [--images 10000] [--size 160] [--img-size 128] [--workers 3] [--repeats 2]
+    python bench/speed/folder_pipeline.py [--images 10000] [--size 160] [--img-size 128] [--workers 3] [--repeats 2]
 
 Writes bench/results/folder_pipeline.json and ends with `folder_pipeline: <ratio>x (goal 5x)`: atnn's images/s
 (in memory, after the first decode, default settings: eager color jitter) over torchvision's; the compiled
 ratio is printed above it.
 """
-import argparse, dataclasses, json, subprocess, sys, tempfile, time, warnings
+import argparse, dataclasses, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 import torch
 from PIL import Image
@@ -29,7 +29,8 @@ from atnn.config import load_config
 from atnn.fakes import fake_images
 from atnn.folder import load_folder_splits
 from atnn.loader import DeviceLoader
-from timing import best_of
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import best_of, write_result
 
 GOAL = 5.0
 AUG = ['data.augment.hflip=true', 'data.augment.random_crop=true', 'data.augment.color_jitter=true',
@@ -127,7 +128,7 @@ def main():
                compiled_ratio=rate['atnn_compiled'] / rate['torchvision'],
                no_jitter_ratio=rate['atnn_no_jitter'] / rate['torchvision_no_jitter'],
                decoded_mb=s.train_x.nbytes / 2**20, private_memory_mb=memory, goal=GOAL)
-    Path(__file__).parent.joinpath('results', 'folder_pipeline.json').write_text(json.dumps(out, indent=2) + '\n')
+    write_result('folder_pipeline', out)
     print(f"first decode into the cache: {first:.1f} s ({n / first:,.0f} images/s)")
     for k, v in rate.items(): print(f"{k:<20} {v:>9,.0f} images/s per epoch")
     print(f"private memory after one epoch: {memory['in_memory']:,.0f} MB in memory, {memory['memory_mapped']:,.0f} MB "

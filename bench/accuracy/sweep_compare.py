@@ -6,15 +6,17 @@ validation metric among the first 8, 16, 24 trials (by trial number, i.e. in the
 best trial's values, test accuracy (held out, never used to choose) and the sweep's wall time. With --retrain,
 the best configuration is then trained again on all training images and its final test accuracy reported.
 
-    python bench/sweep_compare.py sweeps/fashion_mnist_mlp.yaml --seeds 0 --workers 2 --retrain \\
+    python bench/accuracy/sweep_compare.py sweeps/fashion_mnist_mlp.yaml --seeds 0 --workers 2 --retrain \\
         overrides.data.root=/usr/share/datasets/fashion-mnist overrides.data.download=false
 
 Writes bench/results/sweep_compare.json and ends with `sweep_compare: <TPE best / random best at the full
 budget>x (goal 1x)`: TPE should find at least as good a configuration as random search with the same trials.
 """
-import argparse, csv, json, subprocess
+import sys, argparse, csv, json, subprocess
 from pathlib import Path
 import yaml
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import write_result
 
 CHECKPOINTS = (8, 16, 24)
 
@@ -102,7 +104,7 @@ def main():
     if args.retrain:     # the sweeps' fixed config overrides (e.g. where the data is) apply to the retraining too
         fixed = [o.removeprefix('overrides.') for o in args.overrides if o.startswith('overrides.')]
         out['retrain'] = retrain(out['runs'], fixed)
-    Path(__file__).parent.joinpath('results', 'sweep_compare.json').write_text(json.dumps(out, indent=2) + '\n')
+    write_result('sweep_compare', out)
     if args.retrain:
         r = out['retrain']
         print(f"best configuration retrained on all training images, {r['epochs']} epochs: final test accuracy "

@@ -1,9 +1,9 @@
 """Evaluation on real Fashion-MNIST: finished runs evaluated and predicted from PNG files, and why the test split
 must not choose the epoch.
 
-    python bench/fashion_eval.py [RUN_DIR ...] [--data-root /usr/share/datasets/fashion-mnist] [--seeds 3]
+    python bench/accuracy/fashion_eval.py [RUN_DIR ...] [--data-root /usr/share/datasets/fashion-mnist] [--seeds 3]
 
-1. Each RUN_DIR (default: the MLP and resnet18 of bench/fashion_results.py) is evaluated on the official test
+1. Each RUN_DIR (default: the MLP and resnet18 of bench/accuracy/fashion_results.py) is evaluated on the official test
    split with `atnn-eval RUN_DIR --split test` (the MLP with --no-tta: shifted views hurt a model that sees
    pixels), the 10,000 test images are written as PNG files, and `atnn-predict RUN_DIR FOLDER --json` (--tta
    when the evaluation used it) must agree with the evaluation's predictions.csv image for image. The confusion
@@ -24,9 +24,9 @@ from atnn.data import get_dataset, load_split
 from atnn.callbacks import TestEval
 from atnn.predict import run_config
 from atnn.run import create_learner
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import REPO, RESULTS, FASHION_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO/'bench'/'results'
 
 
 def command(*args) -> tuple[str, float]:
@@ -85,7 +85,7 @@ def held_out(seed: int, data_root: str) -> dict:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('runs', nargs='*', default=['runs/results-fashion/mlp', 'runs/results-fashion/resnet18'])
-    p.add_argument('--data-root', default='/usr/share/datasets/fashion-mnist')
+    p.add_argument('--data-root', default=FASHION_ROOT)
     p.add_argument('--seeds', type=int, default=3)
     args = p.parse_args()
     evals = [evaluate(REPO/r, args.data_root) for r in args.runs]

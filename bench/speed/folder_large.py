@@ -10,7 +10,7 @@ processes, then in a fresh process (so that its memory figures are its own):
 - the process's private (anonymous) resident memory, sampled after every batch, and its peak resident set
   (VmHWM), which also counts the page-cache pages of the mapped file that the kernel may drop at any time.
 
-    python bench/folder_large.py [--images 100000] [--size 256] [--img-size 224] [--dir DIR] [--keep]
+    python bench/speed/folder_large.py [--images 100000] [--size 256] [--img-size 224] [--dir DIR] [--keep]
 
 Needs ~17 GB of free disk under --dir (default: a temporary folder, removed afterwards unless --keep).
 Writes bench/results/folder_large.json and ends with `folder_large: <peak private memory / decoded size>x
@@ -21,6 +21,8 @@ from multiprocessing import Pool
 from pathlib import Path
 import torch
 from PIL import Image
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import write_result
 
 GOAL = 0.5
 CHUNK = 500
@@ -94,7 +96,7 @@ def main():
     out = dict(name='folder_large', args=vars(args), machine_memory_gb=total_gb, write_seconds=written, **r,
                images_per_s=r['images'] / r['epoch_seconds'], decode_images_per_s=r['images'] / r['decode_seconds'],
                ratio=r['peak_private_gb'] / r['decoded_gb'], goal=GOAL)
-    Path(__file__).parent.joinpath('results', 'folder_large.json').write_text(json.dumps(out, indent=2) + '\n')
+    write_result('folder_large', out)
     print(f"{r['images']:,} images decoded to {r['decoded_gb']:.1f} GiB on a {total_gb:.0f} GiB machine "
           f"(memory-mapped: {r['memory_mapped']}); decoding once took {r['decode_seconds']:.0f} s")
     print(f"one epoch of batches from the mapped cache: {out['images_per_s']:,.0f} images/s; peak private memory "

@@ -1,6 +1,6 @@
 """Real Fashion-MNIST as PNG class folders against its IDX files: the same runs should reach the same accuracy.
 
-    python bench/folder_fashion.py [RUN ...] [--data-root /usr/share/datasets/fashion-mnist]
+    python bench/accuracy/folder_fashion.py [RUN ...] [--data-root /usr/share/datasets/fashion-mnist]
 
 Writes the 60,000 training images to runs/fashion-png/train/<class>/ and the 10,000 test images to
 runs/fashion-png/val/<class>/ as PNG files (once), then trains each RUN (mlp: configs/fashion_mnist_mlp.yaml, 10
@@ -15,8 +15,9 @@ from pathlib import Path
 from PIL import Image
 from atnn.config import load_config
 from atnn.data import get_dataset, load_split
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import REPO, FASHION_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
 PNG = REPO/'runs'/'fashion-png'
 OUT = 'runs/folder-fashion'
 RUNS = {'mlp': ['configs/fashion_mnist_mlp.yaml'],
@@ -58,7 +59,7 @@ def train(name: str, source: str, data_root: str) -> dict:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('runs', nargs='*', default=['mlp'], choices=list(RUNS), metavar='RUN')
-    p.add_argument('--data-root', default='/usr/share/datasets/fashion-mnist')
+    p.add_argument('--data-root', default=FASHION_ROOT)
     args = p.parse_args()
     png_seconds = write_pngs(args.data_root)
     rows = [train(name, source, args.data_root) for name in args.runs for source in ('idx', 'folder')]

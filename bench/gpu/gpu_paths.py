@@ -6,11 +6,11 @@
 - TTA: 18-view predictions of a small convolutional net on the GPU against the same on the CPU (fp32): the
   aggregated scores must agree to 1e-4, the argmax everywhere.
 
-    python bench/gpu_paths.py [--images 20000] [--dry-run-cpu]
+    python bench/gpu/gpu_paths.py [--images 20000] [--dry-run-cpu]
 
 Writes bench/results/gpu_paths.json and ends with `gpu_paths: <resident / pinned images/s>x`.
 """
-import argparse, json, time
+import sys, argparse, time
 from pathlib import Path
 import torch
 from torch import nn
@@ -18,6 +18,8 @@ from atnn.config import AugmentConfig, TTAConfig
 from atnn.augment import Augment
 from atnn.loader import DeviceLoader
 from atnn.tta import tta_predict
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import write_result
 
 MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
 
@@ -75,7 +77,7 @@ def main():
     out = dict(device=torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu',
                loader=check_loader(x, y, device), tta=check_tta(device))
     if device.type == 'cuda':
-        Path(__file__).parent.joinpath('results', 'gpu_paths.json').write_text(json.dumps(out, indent=2) + '\n')
+        write_result('gpu_paths', out)
     l = out['loader']
     print(f"loader: resident {l['resident_images_per_s']:.0f} img/s, pinned host {l['pinned_images_per_s']:.0f} img/s, "
           f"identical batches; TTA {device} vs cpu max |diff| {out['tta']['max_abs_diff']:.2e}")

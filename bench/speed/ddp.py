@@ -5,15 +5,16 @@ two runs must agree: same global batch, same data order, gradients averaged exac
 first 10,000 images for 2 epochs (BatchNorm statistics are per process under DDP, so its metrics only come close).
 Each case runs the two ways back to back; wall time is the whole command, start-up included.
 
-    python bench/ddp.py [--data-root /usr/share/datasets/fashion-mnist] [--cases mlp resnet18]
+    python bench/speed/ddp.py [--data-root /usr/share/datasets/fashion-mnist] [--cases mlp resnet18]
 
 Writes bench/results/ddp.json and ends with `ddp: <ratio>x (goal 1.00x)`: the worst ratio of one-process time
 over two-process time (above 1: two processes were faster).
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import REPO, FASHION_ROOT, write_result
 
-REPO = Path(__file__).resolve().parents[1]
 GOAL = 1.0
 CASES = {
     'mlp': ['--config', 'configs/fashion_mnist_mlp.yaml', 'model.dropout=0'],
@@ -35,7 +36,7 @@ def run(cmd, env, tmp, name) -> tuple[float, dict, list]:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--data-root', default='/usr/share/datasets/fashion-mnist')
+    p.add_argument('--data-root', default=FASHION_ROOT)
     p.add_argument('--cases', nargs='+', default=list(CASES), choices=list(CASES))
     args = p.parse_args()
     base = {k: v for k, v in os.environ.items() if k not in ('OMP_NUM_THREADS', 'RANK', 'WORLD_SIZE', 'LOCAL_RANK')}
@@ -65,8 +66,7 @@ def main():
                   f"(epochs {row['two_processes_epoch_seconds']:.1f} s) val acc {row['two_processes_val_acc']:.4f} | "
                   f"ratio {row['ratio']:.2f}x, max |train loss diff| {row['max_abs_diff_train_loss']:.2g}, "
                   f"max |val loss diff| {row['max_abs_diff_val_loss']:.2g}")
-    (REPO/'bench'/'results').mkdir(exist_ok=True)
-    (REPO/'bench'/'results'/'ddp.json').write_text(json.dumps(out, indent=2) + '\n')
+    write_result('ddp', out)
     worst = min(r['ratio'] for r in out['cases'].values())
     print(f"ddp: {worst:.2f}x (goal {GOAL:.2f}x)")
 

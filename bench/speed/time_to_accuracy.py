@@ -7,11 +7,12 @@ FashionMNIST dataset with per-image `ToTensor` + `Normalize` transforms and a Da
 atnn is `atnn.run.train` on configs/fashion_mnist_mlp.yaml, timed end to end including decoding the data
 (into a fresh cache). Setup not timed for the reference: unpacking the gzipped files into torchvision's layout.
 
-    python bench/time_to_accuracy.py [--data-root /usr/share/datasets/fashion-mnist] [--epochs 10] [--num-workers 2]
+    python bench/speed/time_to_accuracy.py [--data-root /usr/share/datasets/fashion-mnist] [--epochs 10]
+        [--num-workers 2]
 
 Writes bench/results/time_to_accuracy.json and ends with `time_to_accuracy: <speed-up>x (goal 2x)`.
 """
-import argparse, gzip, json, shutil, tempfile, time
+import sys, argparse, gzip, shutil, tempfile, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -20,9 +21,10 @@ import torchvision.transforms as T
 from atnn.config import load_config
 from atnn.run import train
 from atnn.models import MLP
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import REPO, FASHION_ROOT, write_result
 
 GOAL = 2.0
-REPO = Path(__file__).resolve().parents[1]
 
 
 def reference(root, epochs, num_workers):
@@ -52,7 +54,7 @@ def reference(root, epochs, num_workers):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--data-root', default='/usr/share/datasets/fashion-mnist')
+    p.add_argument('--data-root', default=FASHION_ROOT)
     p.add_argument('--epochs', type=int, default=10)
     p.add_argument('--num-workers', type=int, default=2)
     args = p.parse_args()
@@ -77,8 +79,7 @@ def main():
     print(f"{'atnn':28} {atnn_acc:>8.2%} {atnn_s:>8.1f}")
     out = dict(name='time_to_accuracy', epochs=args.epochs, reference_val_acc=ref_acc, reference_seconds=ref_s,
                atnn_val_acc=atnn_acc, atnn_seconds=atnn_s, speedup=speedup, goal=GOAL, num_workers=args.num_workers)
-    Path(__file__).parent.joinpath('results').mkdir(exist_ok=True)
-    Path(__file__).parent.joinpath('results', 'time_to_accuracy.json').write_text(json.dumps(out, indent=2) + '\n')
+    write_result('time_to_accuracy', out)
     print(f"time_to_accuracy: {speedup:.1f}x (goal {GOAL:g}x)")
 
 

@@ -1,6 +1,6 @@
 """The README's results on real Fashion-MNIST (all 60,000 training images, the 10,000 test images for validation).
 
-    python bench/fashion_results.py [RUN ...] [--data-root /usr/share/datasets/fashion-mnist]
+    python bench/accuracy/fashion_results.py [RUN ...] [--data-root /usr/share/datasets/fashion-mnist]
 
 Trains each run with `python train.py` in runs/results-fashion/ (a run already finished is not run again) and
 writes bench/results/fashion_results.json, the one source of the README's table. RUN: mlp, resnet18,
@@ -9,8 +9,9 @@ resnet18-small-stem (default: the first two). Wall times on an idle 2-core CPU: 
 """
 import argparse, json, subprocess, sys
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import REPO, FASHION_ROOT, write_result
 
-REPO = Path(__file__).resolve().parents[1]
 OUT = 'runs/results-fashion'
 COSINE = ['scheduler.name=cosine', 'scheduler.warmup_epochs=1']
 FLIP_CROP = ['data.augment.hflip=true', 'data.augment.random_crop=true', 'data.augment.crop_padding=2']
@@ -42,14 +43,14 @@ def train(name: str, data_root: str) -> dict:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--data-root', default='/usr/share/datasets/fashion-mnist')
+    p.add_argument('--data-root', default=FASHION_ROOT)
     p.add_argument('runs', nargs='*', default=['mlp', 'resnet18'], choices=list(RUNS), metavar='RUN')
     args = p.parse_args()
     names = args.runs
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO, capture_output=True, text=True).stdout
     out = dict(name='fashion_results', data_root=args.data_root, commit=commit.strip(),
                runs=[train(n, args.data_root) for n in names])
-    (REPO/'bench'/'results'/'fashion_results.json').write_text(json.dumps(out, indent=2) + '\n')
+    write_result('fashion_results', out)
     for r in out['runs']: print(f"{r['run']}: {r['final_val_acc']:.2%} (TTA {r['tta_val_acc']:.2%})")
 
 

@@ -5,11 +5,11 @@ and does forward, loss, backward, step, nothing else. atnn's epoch is `Learner.o
 its DeviceLoader (uint8 -> float, normalization), loss/accuracy bookkeeping and the non-finite-loss check.
 The two alternate (AB BA AB ...) and each takes its fastest epoch, to damp the noise of a shared machine.
 
-    python bench/overhead.py [--repeats 4]
+    python bench/speed/overhead.py [--repeats 4]
 
 Writes bench/results/overhead.json and ends with `overhead: <worst ratio>x (goal 1.10x)`.
 """
-import argparse, json, time
+import sys, argparse, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -19,6 +19,8 @@ from atnn.learner import Learner
 from atnn.loader import DeviceLoader
 from atnn.models import create_model
 from atnn.optim import create_optimizer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import write_result
 
 GOAL = 1.10
 CASES = {'mlp': dict(n=60000, batch_size=128), 'resnet18': dict(n=4000, batch_size=128)}
@@ -62,8 +64,7 @@ def main():
         print(f"{name:9s} bare {min(times['bare']):6.2f} s  atnn {min(times['atnn']):6.2f} s  ratio {ratio:.3f}x")
     worst = max(r['ratio'] for r in results.values())
     out = dict(name='overhead', goal=GOAL, worst_ratio=worst, cases=results, threads=torch.get_num_threads())
-    Path(__file__).parent.joinpath('results').mkdir(exist_ok=True)
-    Path(__file__).parent.joinpath('results', 'overhead.json').write_text(json.dumps(out, indent=2) + '\n')
+    write_result('overhead', out)
     print(f"overhead: {worst:.2f}x (goal {GOAL:.2f}x)")
 
 

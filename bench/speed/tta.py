@@ -1,14 +1,14 @@
 """18-view TTA: accuracy with and without it for a trained model, and its cost against 18 plain evaluations.
 
-Loads a run's checkpoint (default: the resnet18 trained by bench/resnet18_fashion.sh), evaluates the validation
+Loads a run's checkpoint (default: the resnet18 trained by bench/accuracy/resnet18_fashion.sh), evaluates the validation
 set plainly, with TTA, and 18 times plainly, all in one process, and prints the accuracy gain and the time
 ratio TTA / (18 plain passes).
 
-    python bench/tta.py [RUN_DIR] [--data-root /usr/share/datasets/fashion-mnist] [--repeats 3]
+    python bench/speed/tta.py [RUN_DIR] [--data-root /usr/share/datasets/fashion-mnist] [--repeats 3]
 
 Writes bench/results/tta.json and ends with `tta: <ratio>x (goal 1.15x)`.
 """
-import argparse, json, time
+import sys, argparse, time
 from pathlib import Path
 import torch
 from atnn.config import Config
@@ -16,6 +16,8 @@ from atnn.data import load_splits
 from atnn.loader import DeviceLoader
 from atnn.models import create_model
 from atnn.tta import tta_accuracy
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import FASHION_ROOT, write_result
 
 GOAL = 1.15
 
@@ -38,7 +40,7 @@ def timed(fn, repeats):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('run', nargs='?', default='runs/bench-r18/sgd')
-    p.add_argument('--data-root', default='/usr/share/datasets/fashion-mnist')
+    p.add_argument('--data-root', default=FASHION_ROOT)
     p.add_argument('--repeats', type=int, default=3)
     args = p.parse_args()
     ck = torch.load(Path(args.run)/'checkpoints'/'best.pt', weights_only=True)
@@ -62,8 +64,7 @@ def main():
     print(f"{'TTA, 18 views':<28} {acc_tta:>8.2%} {t_tta:>9.2f}")
     out = dict(name='tta', run=args.run, model=cfg.model.name, val_acc=acc, tta_val_acc=acc_tta, plain_seconds=t_plain,
                eighteen_plain_seconds=t_18, tta_seconds=t_tta, ratio=ratio, goal=GOAL, shift=cfg.tta.shift)
-    Path(__file__).parent.joinpath('results').mkdir(exist_ok=True)
-    Path(__file__).parent.joinpath('results', 'tta.json').write_text(json.dumps(out, indent=2) + '\n')
+    write_result('tta', out)
     print(f"tta: {ratio:.2f}x (goal {GOAL:g}x)")
 
 

@@ -8,11 +8,11 @@
 #      - resnet18 small stem, the first session's 95.14% recipe (30 epochs), plus label smoothing, EMA and
 #        mixup/cutmix (runs/gpu-r18-small-stem-all)
 #      - the MLP sweep sweeps/fashion_mnist_mlp.yaml (TPE, 8 workers), its best configuration retrained
-#   2. bench/gpu_check.py on fp32, bf16 + channels_last and bf16 + channels_last + torch.compile
+#   2. bench/gpu/gpu_check.py on fp32, bf16 + channels_last and bf16 + channels_last + torch.compile
 # Needs optuna's wheels in .whl/ (see .library's device notes) and Fashion-MNIST in data/fashion-mnist.
-#   OUT=/tmp/out bash bench/gpu_toolkit.sh
+#   OUT=/tmp/out bash bench/gpu/gpu_toolkit.sh
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/gpu_toolkit}; mkdir -p "$OUT"
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl || exit 1
 mkdir -p /tmp/bin
@@ -22,13 +22,7 @@ for c in train:main sweep:sweep_main; do   # the console scripts, without instal
 done
 export PATH=/tmp/bin:$PATH PYTHONPATH=$PWD:/tmp/site PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2   # 16 processes, 16 cores
 root=data/fashion-mnist
-step() {  # step NAME SECONDS COMMAND...: COMMAND under a time limit, its output in $OUT/NAME.log
-  local name=$1 limit=$2; shift 2
-  echo "== $(date +%T) $name (limit ${limit}s)"
-  timeout --kill-after=10 "$limit" "$@" >"$OUT/$name.log" 2>&1
-  echo "rc=$?" >>"$OUT/$name.log"
-  tail -n 3 "$OUT/$name.log"
-}
+source bench/gpu/step.sh
 fast=(train.precision=bf16 train.channels_last=true train.progress=false train.early_stopping=null)
 r18=(--config configs/fashion_mnist_resnet18.yaml data.root=$root data.download=false "${fast[@]}"
      data.augment.hflip=true data.augment.random_crop=true data.augment.crop_padding=2)
@@ -49,9 +43,9 @@ small() { local name=$1; shift
   step $name 270 python3 train.py "${r18[@]}" name=$name model.small_stem=true data.augment.random_erasing=true \
     train.batch_size=256 optimizer.lr=0.1 train.epochs=30 'scheduler={name: cosine, warmup_epochs: 2}' "$@" & }
 small gpu-r18-small-stem-all "$LS" "$EMA" "$MIX"
-step sweep 300 python3 bench/sweep_compare.py sweeps/fashion_mnist_mlp.yaml --samplers tpe --workers 8 --retrain \
+step sweep 300 python3 bench/accuracy/sweep_compare.py sweeps/fashion_mnist_mlp.yaml --samplers tpe --workers 8 --retrain \
   overrides.data.root=$root overrides.data.download=false &
 wait
-step gpu_check 150 python3 bench/gpu_check.py --images 3200 --variants 0 3 4
+step gpu_check 150 python3 bench/gpu/gpu_check.py --images 3200 --variants 0 3 4
 tar czf "$OUT/results.tgz" --exclude='*.pt' --exclude='*.db-journal' bench/results runs "$OUT"/*.log 2>/dev/null
 echo "== $(date +%T) done"

@@ -9,13 +9,13 @@ wants), then, for an MLP and resnet18, in one process, alternating (ABAB...) and
 - torchvision: `ImageFolder` + `DataLoader` (the same number of worker processes, batch 500) + the same model
   and top-5, as timm's `inference.py` does it.
 
-    python bench/predict_speed.py [--data-root /usr/share/datasets/fashion-mnist] [--repeats 3] [--workers 3]
+    python bench/speed/predict_speed.py [--data-root /usr/share/datasets/fashion-mnist] [--repeats 3] [--workers 3]
 
 Writes bench/results/predict_speed.json and ends with `predict_speed: <ratio>x (goal 1.0x)`: atnn's images/s over
 torchvision's for resnet18. `decode_bound` in the JSON is atnn's rate over decoding's alone (1.0: the model adds
 nothing).
 """
-import argparse, json, tempfile, warnings
+import sys, argparse, tempfile, warnings
 from pathlib import Path
 import torch
 from PIL import Image
@@ -23,7 +23,8 @@ from atnn.config import Config
 from atnn.data import get_dataset, load_split
 from atnn.predict import Predictor, decode_files, decoder_pool
 from atnn.models import create_model
-from timing import best_of
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import FASHION_ROOT, best_of, write_result
 
 GOAL = 1.0
 
@@ -74,7 +75,7 @@ def case(model_name: str, data_root: str, info, paths, folder, repeats: int, wor
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--data-root', default='/usr/share/datasets/fashion-mnist')
+    p.add_argument('--data-root', default=FASHION_ROOT)
     p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--workers', type=int, default=3)
     args = p.parse_args()
@@ -91,7 +92,7 @@ def main():
               f"{r['torchvision']:,.0f}: atnn/torchvision {c['ratio']:.2f}x, atnn/decode {c['decode_bound']:.2f}")
     out = dict(name='predict_speed', data_root=args.data_root, repeats=args.repeats, workers=args.workers,
                torch_threads=torch.get_num_threads(), cases=cases, ratio=cases['resnet18']['ratio'], goal=GOAL)
-    Path(__file__).parent.joinpath('results', 'predict_speed.json').write_text(json.dumps(out, indent=2) + '\n')
+    write_result('predict_speed', out)
     print(f"predict_speed: {out['ratio']:.2f}x (goal {GOAL:g}x)")
 
 

@@ -3,9 +3,9 @@
 # one run per optimizer at its default settings, the small-input stem against timm's ImageNet stem, and one run
 # with flip and crop augmentation, then the TTA benchmark on it. A run already finished is not run again.
 # Writes runs under runs/bench-r18/ and the table to bench/results/resnet18_fashion.md.
-#   bash bench/resnet18_fashion.sh [data root, default /usr/share/datasets/fashion-mnist]
+#   bash bench/accuracy/resnet18_fashion.sh [data root, default /usr/share/datasets/fashion-mnist]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 root=${1:-/usr/share/datasets/fashion-mnist}
 out=runs/bench-r18
 run() {  # run NAME OVERRIDES...: skipped if runs/bench-r18/NAME already has its 4 epochs
@@ -23,7 +23,7 @@ run muon           optimizer.name=muon  $defaults
 run sam-sgd        optimizer.name=sam   optimizer.base=sgd
 run sgd-small-stem optimizer.name=sgd   model.small_stem=true tta.enabled=false   # 18-view TTA at 16x cost: skipped
 run sgd-flip-crop  optimizer.name=sgd   data.augment.hflip=true data.augment.random_crop=true data.augment.crop_padding=2 \
-                   tta.enabled=false                                               # bench/tta.py measures it
+                   tta.enabled=false                                               # bench/speed/tta.py measures it
 python bench/tabulate_runs.py $out/sgd $out/adam $out/adamw $out/muon $out/sam-sgd $out/sgd-small-stem $out/sgd-flip-crop \
   | tee bench/results/resnet18_fashion.md
-python bench/tta.py $out/sgd-flip-crop --data-root "$root"
+python bench/speed/tta.py $out/sgd-flip-crop --data-root "$root"

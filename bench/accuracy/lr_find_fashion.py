@@ -8,17 +8,20 @@ common 1e-3; resnet18 as configs/fashion_mnist_resnet18.yaml, slow on a CPU), in
   (fastai's default rule), same config otherwise, same epochs; reported is each run's final-epoch test accuracy
   (nothing chosen on the test split) and the mean epoch time.
 
-    python bench/lr_find_fashion.py [--setups mlp-sgd mlp-adamw resnet18] [--root /usr/share/datasets/fashion-mnist]
+    python bench/accuracy/lr_find_fashion.py [--setups mlp-sgd mlp-adamw resnet18]
+        [--root /usr/share/datasets/fashion-mnist]
 
 Writes bench/results/lr_find_fashion.json and ends with `lr_find_fashion: <worst gap in points>` and
 `lr_find cost: <range test seconds / epoch seconds>x (goal < 1x)`.
 """
-import argparse, json, tempfile
+import sys, argparse, json, tempfile
 from pathlib import Path
 import torch
 from atnn.config import load_config
 from atnn.run import lr_find_run, train
 from atnn.utils import resolve_device
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
+from shared import FASHION_ROOT, RESULTS
 
 
 def device_label(name) -> str:
@@ -26,7 +29,7 @@ def device_label(name) -> str:
     return torch.cuda.get_device_name(dev) if dev.type == 'cuda' else dev.type
 
 
-RESULT = Path(__file__).parent/'results'/'lr_find_fashion.json'
+RESULT = RESULTS/'lr_find_fashion.json'
 SETUPS = {
     'mlp-sgd': ('configs/fashion_mnist_mlp.yaml', []),
     'mlp-adamw': ('configs/fashion_mnist_mlp.yaml', ['optimizer={name: adamw, lr: 0.001, weight_decay: 0.01}']),
@@ -61,7 +64,7 @@ def earlier_rows() -> list[dict]:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--setups', nargs='+', default=['mlp-sgd', 'mlp-adamw'], choices=list(SETUPS))
-    p.add_argument('--root', default='/usr/share/datasets/fashion-mnist')
+    p.add_argument('--root', default=FASHION_ROOT)
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         measured = [measure(s, *SETUPS[s], args.root, tmp) for s in args.setups]

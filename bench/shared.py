@@ -1,0 +1,81 @@
+"""What the benchmark scripts (and the recovery tests) share: where results go, the real data, timing, kill-and-resume.
+
+A script in a subfolder of bench/ imports it after putting bench/ on the path:
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from shared import REPO, best_of, write_result
+"""
+import json, signal, subprocess, sys, time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+RESULTS = BENCH/'results'
+FASHION_ROOT = '/usr/share/datasets/fashion-mnist'      # Debian's dataset-fashion-mnist: the real files
+TIMING_KEYS = ('epoch_seconds', 'images_per_second', 'train_mem_mb', 'val_mem_mb', 'host_peak_rss_mb')
+# A run long enough to be killed at any moment (3,000 images at batch 16, 6 epochs) whose data order, augmentation
+# draws, dropout, LR schedule and TTA must all resume exactly.
+KILLABLE = dict(data=dict(dataset='mnist', root='data', download=False, cache_dir='cache', val_batch_size=200,
+                          augment=dict(hflip=False, random_crop=True, random_erasing=True)),
+                model=dict(name='mlp', hidden=[256, 128], dropout=0.3), optimizer=dict(lr=0.05),
+                scheduler=dict(name='steplr', step_size=2, gamma=0.5),
+                train=dict(epochs=6, batch_size=16, progress=False),
+                tta=dict(enabled=True, shift=2), output_dir='runs')
+
+
+def write_result(name: str, out) -> Path:
+    "Write `out` as bench/results/<name>.json (the one source of the docs' tables); returns the path."
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS/f'{name}.json'
+    path.write_text(json.dumps(out, indent=2) + '\n')
+    return path
+
+
+def best_of(fns: dict, repeats: int) -> dict:
+    "Fastest wall time of each function in `fns`, calling them in turn (ABAB...) `repeats` times."
+    best = dict.fromkeys(fns, float('inf'))
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter(); fn(); best[name] = min(best[name], time.perf_counter() - t0)
+    return best
+
+
+def timeless(metrics: list[dict]) -> list[dict]:
+    "Epoch metrics without the fields that measure time or memory (they differ between identical runs)."
+    return [{k: v for k, v in m.items() if k not in TIMING_KEYS} for m in metrics]
+
+
+def read_metrics(run_dir) -> list[dict]:
+    "Every epoch's line of a run folder's `metrics.jsonl`."
+    return [json.loads(l) for l in (Path(run_dir)/'metrics.jsonl').read_text().splitlines()]
+
+
+def write_killable(folder, config='slow.yaml') -> str:
+    "Write a fake MNIST and the `KILLABLE` config (as `config`) into `folder`; returns the config's file name."
+    import yaml
+    from atnn.fakes import write_fake_mnist
+    write_fake_mnist(Path(folder)/'data', 'MNIST', n_train=3000, n_test=400)
+    (Path(folder)/config).write_text(yaml.safe_dump(KILLABLE))
+    return config
+
+
+def start_training(folder, config: str, name: str, resume: bool, **popen) -> subprocess.Popen:
+    "`python train.py --config <config> name=<name>` in `folder` (continuing runs/<name> if `resume`)."
+    args = [sys.executable, str(REPO/'train.py'), '--config', config, f'name={name}']
+    return subprocess.Popen(args + ([f'resume=runs/{name}'] if resume else []), cwd=folder, text=True, **popen)
+
+
+def kill_and_resume(folder, config: str, name: str, kill_after, sig=signal.SIGKILL, timeout=600):
+    """Train run `name` in `folder`, sending `sig` after each delay of `kill_after` (seconds from each start) and
+    resuming from its last checkpoint, then let it finish. Returns (delays that killed a running process,
+    the last process's exit status, its stderr)."""
+    folder, killed = Path(folder), []
+    checkpoint = folder/'runs'/name/'checkpoints'/'last.pt'
+    for delay in kill_after:
+        p = start_training(folder, config, name, checkpoint.exists(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(delay)                          # a random moment: any moment must resume exactly
+        if p.poll() is None: p.send_signal(sig); killed.append(round(delay, 2))
+        p.communicate(timeout=timeout)
+    p = start_training(folder, config, name, checkpoint.exists(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, err = p.communicate(timeout=timeout)
+    return killed, p.returncode, err
