@@ -23,9 +23,9 @@ def hflip(x, flip):
     "Flip the images of batch `x` whose entry in bool tensor `flip` is True."
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
-def random_hflip(x, p=0.5, g=None):
+def random_hflip(x, p=0.5, generator=None):
     "Flip each image of `x` with probability `p`."
-    return hflip(x, torch.rand(len(x), device=x.device, generator=g) < p)
+    return hflip(x, torch.rand(len(x), device=x.device, generator=generator) < p)
 
 # %% ../nbs/02_augment.ipynb #4250422f
 def crop_padded(x, pad, top, left):
@@ -36,9 +36,9 @@ def crop_padded(x, pad, top, left):
     cols = (left[:, None] + torch.arange(W, device=x.device)).view(B, 1, 1, W).expand(B, C, H, W)
     return xp.gather(2, rows).gather(3, cols)
 
-def random_crop(x, pad=4, g=None):
+def random_crop(x, pad=4, generator=None):
     "Random `H x W` crops of `x` zero-padded by `pad`, offsets uniform in 0..2*pad (torchvision's RandomCrop)."
-    top, left = torch.randint(0, 2*pad + 1, (2, len(x)), device=x.device, generator=g)
+    top, left = torch.randint(0, 2*pad + 1, (2, len(x)), device=x.device, generator=generator)
     return crop_padded(x, pad, top, left)
 
 def crop_flip(x, pad, top, left, flip):
@@ -52,7 +52,7 @@ def crop_flip(x, pad, top, left, flip):
     return out
 
 # %% ../nbs/02_augment.ipynb #3ee3aa6c
-def _blend(a, b, f): return torch.lerp(b, a, f[:, None, None, None]).clamp_(0, 1)   # f*a + (1-f)*b, as torchvision
+def _blend(a, b, factor): return torch.lerp(b, a, factor[:, None, None, None]).clamp_(0, 1)   # as torchvision
 
 LUMA = (0.2989, 0.587, 0.114)    # ITU-R 601-2, as torchvision's rgb_to_grayscale
 
@@ -66,9 +66,9 @@ def _mean_gray(x):
     m = m if x.shape[1] == 1 else m @ torch.tensor(LUMA, device=x.device)[:, None]
     return m[:, :, None, None]
 
-def adjust_brightness(x, f): return (x * f[:, None, None, None]).clamp_(0, 1)   # blend with black
-def adjust_contrast(x, f): return _blend(x, _mean_gray(x), f)
-def adjust_saturation(x, f): return x if x.shape[1] == 1 else _blend(x, _gray(x), f)
+def adjust_brightness(x, factor): return (x * factor[:, None, None, None]).clamp_(0, 1)   # blend with black
+def adjust_contrast(x, factor): return _blend(x, _mean_gray(x), factor)
+def adjust_saturation(x, factor): return x if x.shape[1] == 1 else _blend(x, _gray(x), factor)
 
 def adjust_hue(x, shift):
     "Rotate each image's hue by `shift` (fractions of a turn, in [-0.5, 0.5]); grayscale is left as is."
@@ -91,12 +91,12 @@ def compiled_color_ops() -> tuple:
     "`COLOR_OPS`, each fused by `torch.compile` (for any batch size)."
     return tuple(torch.compile(op, dynamic=True) for op in COLOR_OPS)
 
-def color_jitter(x, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, g=None, ops=COLOR_OPS):
+def color_jitter(x, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, generator=None, ops=COLOR_OPS):
     "torchvision's ColorJitter with per-image factors; the order of the four ops is drawn once per batch."
     strengths = (brightness, contrast, saturation, hue)
     ranges = [(max(0, 1 - s), 1 + s) for s in strengths[:3]] + [(-hue, hue)]
-    for i in torch.randperm(4, generator=g, device=x.device).tolist():
-        if strengths[i]: x = ops[i](x, _uniform(len(x), *ranges[i], g, x.device))
+    for i in torch.randperm(4, generator=generator, device=x.device).tolist():
+        if strengths[i]: x = ops[i](x, _uniform(len(x), *ranges[i], generator, x.device))
     return x
 
 # %% ../nbs/02_augment.ipynb #51e0663d
@@ -108,24 +108,24 @@ def erase_boxes(x, top, left, h, w, value):
               & ((c >= left[:, None]) & (c < (left + w)[:, None]))[:, None, :])[:, None]
     return torch.where(inside, torch.as_tensor(value, device=x.device, dtype=x.dtype).view(1, -1, 1, 1), x)
 
-def erasing_boxes(n, H, W, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), g=None, device='cpu', tries=10):
+def erasing_boxes(n, H, W, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), generator=None, device='cpu', tries=10):
     "Per-image boxes as torchvision's RandomErasing draws them: (top, left, h, w), h = 0 where nothing is erased."
-    area = H * W * torch.empty(n, tries, device=device).uniform_(*scale, generator=g)
+    area = H * W * torch.empty(n, tries, device=device).uniform_(*scale, generator=generator)
     log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
-    aspect = torch.exp(torch.empty(n, tries, device=device).uniform_(*log_ratio, generator=g))
+    aspect = torch.exp(torch.empty(n, tries, device=device).uniform_(*log_ratio, generator=generator))
     h, w = (area * aspect).sqrt().round().long(), (area / aspect).sqrt().round().long()
     ok = (h < H) & (w < W)
     first = ok.float().argmax(1)                                # first try that fits, as torchvision's loop
     pick = lambda t: t.gather(1, first[:, None])[:, 0]
-    erase = ok.any(1) & (torch.rand(n, device=device, generator=g) < p)
+    erase = ok.any(1) & (torch.rand(n, device=device, generator=generator) < p)
     h, w = pick(h) * erase, pick(w) * erase
-    top = (torch.rand(n, device=device, generator=g) * (H - h + 1)).long()
-    left = (torch.rand(n, device=device, generator=g) * (W - w + 1)).long()
+    top = (torch.rand(n, device=device, generator=generator) * (H - h + 1)).long()
+    left = (torch.rand(n, device=device, generator=generator) * (W - w + 1)).long()
     return top, left, h, w
 
-def random_erasing(x, mean, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), g=None):
+def random_erasing(x, mean, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), generator=None):
     "torchvision's RandomErasing (value 0 after Normalize), on unnormalized `x`: boxes filled with `mean`."
-    top, left, h, w = erasing_boxes(len(x), *x.shape[-2:], p, scale, ratio, g, x.device)
+    top, left, h, w = erasing_boxes(len(x), *x.shape[-2:], p, scale, ratio, generator, x.device)
     return erase_boxes(x, top, left, h, w, mean)
 
 # %% ../nbs/02_augment.ipynb #ccac8c65

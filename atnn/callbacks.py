@@ -17,7 +17,7 @@ from .tta import tta_accuracy
 if TYPE_CHECKING: from atnn.config import BatchSizeScheduleConfig, EarlyStoppingConfig, TTAConfig
 
 # %% auto #0
-__all__ = ['EVENTS', 'ORDER', 'Callback', 'run_callbacks', 'selects_ema', 'monitored', 'selected_weights', 'is_better',
+__all__ = ['EVENTS', 'ORDER', 'Callback', 'run_callbacks', 'selects_ema', 'monitored_key', 'selected_weights', 'is_better',
            'EpochPrinter', 'MetricsFile', 'Checkpoints', 'RunResults', 'summarize', 'SummaryFile', 'EarlyStopping',
            'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
 
@@ -55,7 +55,7 @@ def selects_ema(learn) -> bool:
     ema = getattr(learn, 'ema', None)
     return ema is not None and ema.cfg.select == 'ema'
 
-def monitored(learn, key: str) -> str:
+def monitored_key(learn, key: str) -> str:
     "The metrics key of `key` (val_acc, val_loss) for the weights the run selects: `ema_<key>` with EMA selected."
     return f"ema_{key}" if selects_ema(learn) else key
 
@@ -117,7 +117,7 @@ class Checkpoints(Callback):
     def before_fit(self, learn):
         if learn.epoch == 0: self.save(learn, 'last.pt')     # resumable from the start
     def after_epoch(self, learn):
-        value = learn.metrics[monitored(learn, self.monitor)]
+        value = learn.metrics[monitored_key(learn, self.monitor)]
         improved = is_better(value, self.best, self.monitor)
         if improved: self.best, self.best_epoch = value, learn.epoch
         self.save(learn, 'last.pt', *(['best.pt'] if improved else []))   # after updating `best`: it is in the state
@@ -175,7 +175,7 @@ class EarlyStopping(Callback):
         self.cfg, self.best, self.best_epoch, self.wait = cfg, None, 0, 0
         self.stopped_epoch, self.best_state = None, None
     def after_epoch(self, learn):
-        value = learn.metrics[monitored(learn, self.cfg.monitor)]
+        value = learn.metrics[monitored_key(learn, self.cfg.monitor)]
         if is_better(value, self.best, self.cfg.monitor, self.cfg.min_delta):
             self.best, self.best_epoch, self.wait = value, learn.epoch, 0
             if self.cfg.restore_best:

@@ -300,26 +300,26 @@ def download_dataset(info: DatasetInfo, root, missing: MissingData):
         _remove_new(root, before, top)
         raise missing.download_failed(e) from None
 
-def load_split(info: DatasetInfo, d: DataConfig, train: bool):
+def load_split(info: DatasetInfo, data: DataConfig, train: bool):
     "Images and labels of one official split, downloaded if allowed and missing, decoded once and cached."
-    try: files = info.sources(d.root)
+    try: files = info.sources(data.root)
     except MissingData as missing:
-        if not d.download: raise
-        download_dataset(info, d.root, missing)
-        files = info.sources(d.root)
-    key = cache_key(info.name, 'train' if train else 'test', d.img_size, files)
+        if not data.download: raise
+        download_dataset(info, data.root, missing)
+        files = info.sources(data.root)
+    key = cache_key(info.name, 'train' if train else 'test', data.img_size, files)
     def decode():
-        x, y = info.load(d.root, train, d.img_size, d.num_workers)
-        return {'x': resize_images(x, d.img_size) if d.img_size else x, 'y': y}
-    out = cached(Path(d.cache_dir or default_cache_dir())/key, decode)
+        x, y = info.load(data.root, train, data.img_size, data.num_workers)
+        return {'x': resize_images(x, data.img_size) if data.img_size else x, 'y': y}
+    out = cached(Path(data.cache_dir or default_cache_dir())/key, decode)
     return out['x'], out['y']
 
 # %% ../nbs/01_data.ipynb #9f6b428e
-def check_data(d: DataConfig) -> DatasetInfo:
-    "The dataset `d` names, after checking that `d` fits it (a `ConfigError` otherwise); reads no file."
-    info = get_dataset(d.dataset)
-    if info.native_size is None and d.img_size is None:
-        raise ConfigError('data.img_size', f"{d.dataset} has images of varying sizes: set data.img_size (e.g. 224)")
+def check_data(data: DataConfig) -> DatasetInfo:
+    "The dataset `data` names, after checking that `data` fits it (a `ConfigError` otherwise); reads no file."
+    info = get_dataset(data.dataset)
+    if info.native_size is None and data.img_size is None:
+        raise ConfigError('data.img_size', f"{data.dataset} has images of varying sizes: set data.img_size (e.g. 224)")
     return info
 
 @dataclass
@@ -339,23 +339,24 @@ class Splits:
         return (f"Splits({self.info.name}: train {tuple(self.train_x.shape)}, val {tuple(self.val_x.shape)}{test}, "
                 f"{self.info.num_classes} classes)")
 
-def load_splits(d: DataConfig, seed: int = 0) -> Splits:
-    "The training and validation tensors that config section `d` asks for."
-    info = check_data(d)
-    if info.load_splits is not None: return info.load_splits(d, seed)
-    x, y = load_split(info, d, train=True)
-    if d.subset is not None:
-        if d.subset > len(x):
-            raise ConfigError('data.subset', f"{d.subset} is more than the {len(x)} training images of {d.dataset}")
-        x, y = x[:d.subset], y[:d.subset]
-    if d.val_split == 'test':
-        return Splits(info, x, y, *load_split(info, d, train=False))
-    n_val = round(len(x) * d.val_split)
+def load_splits(data: DataConfig, seed: int = 0) -> Splits:
+    "The training and validation tensors that config section `data` asks for."
+    info = check_data(data)
+    if info.load_splits is not None: return info.load_splits(data, seed)
+    x, y = load_split(info, data, train=True)
+    if data.subset is not None:
+        if data.subset > len(x):
+            raise ConfigError('data.subset', f"{data.subset} is more than the {len(x)} training images of "
+                              f"{data.dataset}")
+        x, y = x[:data.subset], y[:data.subset]
+    if data.val_split == 'test':
+        return Splits(info, x, y, *load_split(info, data, train=False))
+    n_val = round(len(x) * data.val_split)
     if not 0 < n_val < len(x):
-        raise ConfigError('data.val_split', f"holding out {d.val_split} of {len(x)} images leaves an empty split")
+        raise ConfigError('data.val_split', f"holding out {data.val_split} of {len(x)} images leaves an empty split")
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     val, train = perm[:n_val], perm[n_val:]
-    return Splits(info, x[train], y[train], x[val], y[val], *load_split(info, d, train=False))
+    return Splits(info, x[train], y[train], x[val], y[val], *load_split(info, data, train=False))
 
 # %% ../nbs/01_data.ipynb #2e103b70
 def channel_stats(x: torch.Tensor, chunk_bytes=2**28) -> tuple[list[float], list[float]]:

@@ -49,9 +49,9 @@ def class_files(folder: Path, classes: list[str]) -> tuple[list[Path], list[int]
     return files, labels
 
 # %% ../nbs/01a_folder.ipynb #ddb05a9e
-def _cache_base(d: DataConfig, split: str, files) -> Path:
-    "The cache path (without suffix) of `split` decoded from `files` as `d` says (`01_data`'s key)."
-    return (Path(d.cache_dir or default_cache_dir())/cache_key('folder', f'{split}-{d.channels}ch', d.img_size,
+def _cache_base(data: DataConfig, split: str, files) -> Path:
+    "The cache path (without suffix) of `split` decoded from `files` as `data` says (`01_data`'s key)."
+    return (Path(data.cache_dir or default_cache_dir())/cache_key('folder', f'{split}-{data.channels}ch', data.img_size,
                                                                files)).with_suffix('')
 
 def _try_decode(path, size, channels):
@@ -93,16 +93,16 @@ def remove_orphans(folder) -> list[Path]:
         if w is not None and w[0] == host and not process_alive(w[1]): p.unlink(missing_ok=True); removed.append(p)
     return removed
 
-def _write_cache(base: Path, d: DataConfig, files, labels, desc: str):
+def _write_cache(base: Path, data: DataConfig, files, labels, desc: str):
     "Decode `files` into `base.npy` and write `base.pt` (labels, what was skipped, the training statistics)."
     tmp = base.with_name(f"{base.name}.tmp-{socket.gethostname()}-{os.getpid()}.npy")
-    shape = (len(files), d.channels, d.img_size, d.img_size)
+    shape = (len(files), data.channels, data.img_size, data.img_size)
     base.parent.mkdir(parents=True, exist_ok=True)
     if orphans := remove_orphans(base.parent):
         print(f"note: removed {len(orphans)} unfinished cache file(s) of killed runs from {base.parent}")
     out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=shape)
     try:
-        bad = decode_files_to(out, files, d.img_size, d.channels, d.num_workers, d.skip_bad_images, desc)
+        bad = decode_files_to(out, files, data.img_size, data.channels, data.num_workers, data.skip_bad_images, desc)
         n = len(files) - len(bad)
         if bad:                              # unreadable files left out: keep only the rows written
             kept = np.lib.format.open_memmap(tmp.with_suffix('.kept.npy'), mode='w+', dtype=np.uint8,
@@ -119,16 +119,16 @@ def _write_cache(base: Path, d: DataConfig, files, labels, desc: str):
     meta = dict(labels=torch.tensor(kept, dtype=torch.long), bad=list(bad.values()))
     atomic_torch_save(meta, base.with_suffix('.pt'))
 
-def decoded_split(d: DataConfig, split: str, files, labels) -> tuple[torch.Tensor, torch.Tensor, dict]:
+def decoded_split(data: DataConfig, split: str, files, labels) -> tuple[torch.Tensor, torch.Tensor, dict]:
     "uint8 images, labels and cache metadata of `split` (`files`, `labels`), from the cache or decoded into it."
-    base = _cache_base(d, split, files)
+    base = _cache_base(data, split, files)
     if not (base.with_suffix('.pt').is_file() and base.with_suffix('.npy').is_file()):
-        _write_cache(base, d, files, labels, f"decoding {split} images")
+        _write_cache(base, data, files, labels, f"decoding {split} images")
     meta = torch.load(base.with_suffix('.pt'), weights_only=True)
-    if meta['bad'] and not d.skip_bad_images:
+    if meta['bad'] and not data.skip_bad_images:
         raise DataError(f"{meta['bad'][0]}; set data.skip_bad_images=true to leave such files out")
     mapped = np.load(base.with_suffix('.npy'), mmap_mode='c')
-    in_memory = mapped.nbytes <= d.memory_fraction * available_memory()
+    in_memory = mapped.nbytes <= data.memory_fraction * available_memory()
     x = torch.from_numpy(np.array(mapped) if in_memory else mapped)
     return x, meta['labels'], dict(meta, memory_mapped=not in_memory, path=base.with_suffix('.npy'))
 
@@ -144,43 +144,44 @@ def _check_classes(folder: Path, classes: list[str]):
     if extra: raise DataError(f"{folder} has class folder(s) {', '.join(extra)} that the training folder lacks: "
                               "add them to train/ or remove them")
 
-def _hold_out(files, labels, d: DataConfig, seed: int):
-    "The files of train and of validation, `d.subset` and `d.val_split` applied as `load_splits` does to tensors."
-    if d.subset is not None:
-        if d.subset > len(files): raise ConfigError('data.subset', f"{d.subset} is more than the {len(files)} "
+def _hold_out(files, labels, data: DataConfig, seed: int):
+    "The files of train and of validation, `data.subset` and `data.val_split` applied as `load_splits` does to tensors."
+    if data.subset is not None:
+        if data.subset > len(files): raise ConfigError('data.subset', f"{data.subset} is more than the {len(files)} "
                                                     "training images")
-        files, labels = files[:d.subset], labels[:d.subset]
-    if d.val_split == 'test': return (files, labels), None
-    n_val = round(len(files) * d.val_split)
+        files, labels = files[:data.subset], labels[:data.subset]
+    if data.val_split == 'test': return (files, labels), None
+    n_val = round(len(files) * data.val_split)
     if not 0 < n_val < len(files):
-        raise ConfigError('data.val_split', f"holding out {d.val_split} of {len(files)} images leaves an empty split")
+        raise ConfigError('data.val_split', f"holding out {data.val_split} of {len(files)} images leaves an "
+                          "empty split")
     perm = torch.randperm(len(files), generator=torch.Generator().manual_seed(seed)).tolist()
     pick = lambda idx: ([files[i] for i in idx], [labels[i] for i in idx])
     return pick(perm[n_val:]), pick(perm[:n_val])
 
 # %% ../nbs/01a_folder.ipynb #8af2052d
-def load_folder_splits(d: DataConfig, seed: int = 0) -> Splits:
-    "Training, validation (and test/, if present) images of the class folders under `d.root`, decoded once."
-    root = Path(d.root)
+def load_folder_splits(data: DataConfig, seed: int = 0) -> Splits:
+    "Training, validation (and test/, if present) images of the class folders under `data.root`, decoded once."
+    root = Path(data.root)
     if not root.is_dir(): raise DataError(f"data.root {root} is not a folder: for dataset folder it must hold "
                                           "train/<class>/ and val/<class>/ (or one folder per class)")
     parts = split_folders(root)
     classes = find_classes(parts.get('train', root))
     if not classes: raise DataError(f"{parts.get('train', root)} holds no class folders: put each class's images "
                                     "in a folder named after it")
-    (train_f, train_l), held = _hold_out(*class_files(parts.get('train', root), classes), d, seed)
+    (train_f, train_l), held = _hold_out(*class_files(parts.get('train', root), classes), data, seed)
     if held is None:
         if 'val' not in parts: raise ConfigError('data.val_split', f"{root} has no val/ (or valid/) folder: add one, "
                                                   "or hold out a fraction of the training images, e.g. 0.1")
         _check_classes(parts['val'], classes)
         held = class_files(parts['val'], classes)
-    x, y, meta = decoded_split(d, 'train', train_f, train_l)
+    x, y, meta = decoded_split(data, 'train', train_f, train_l)
     stats = meta.get('stats') or _cache_stats(meta, x)
-    val_x, val_y, val_meta = decoded_split(d, 'val', *held)
+    val_x, val_y, val_meta = decoded_split(data, 'val', *held)
     test, metas = None, {'train': meta, 'val': val_meta}
     if 'test' in parts:
         _check_classes(parts['test'], classes)
-        test_x, test_y, metas['test'] = decoded_split(d, 'test', *class_files(parts['test'], classes))
+        test_x, test_y, metas['test'] = decoded_split(data, 'test', *class_files(parts['test'], classes))
         test = (test_x, test_y)
     info = dataclasses.replace(_FOLDER, classes=classes, mean=tuple(stats[0]), std=tuple(stats[1]),
                                skipped={split: m['bad'] for split, m in metas.items() if m['bad']})

@@ -41,11 +41,11 @@ class BatchMixer:
         return (targets - self.smoothing / self.num_classes) / (1 - self.smoothing)
 
 # %% ../nbs/07b_regularize.ipynb #8e35f7f6
-def train_loss_func(t: TrainConfig, mixer: BatchMixer | None):
-    "The training loss: soft-target cross-entropy on mixed batches, else cross-entropy with `t.label_smoothing`."
+def train_loss_func(train: TrainConfig, mixer: BatchMixer | None):
+    "The training loss: soft-target cross-entropy on mixed batches, else cross-entropy with `train.label_smoothing`."
     if mixer is not None: return SoftTargetCrossEntropy()        # mixup's targets already carry the smoothing
-    if not t.label_smoothing: return F.cross_entropy
-    return functools.partial(F.cross_entropy, label_smoothing=t.label_smoothing)
+    if not train.label_smoothing: return F.cross_entropy
+    return functools.partial(F.cross_entropy, label_smoothing=train.label_smoothing)
 
 # %% ../nbs/07b_regularize.ipynb #fdbcae15
 class WeightEMA:
@@ -84,9 +84,9 @@ class EMAEval(Callback):
         unwrap(learn.model).load_state_dict(learn.ema.module.state_dict())   # restore_best (next) may take the best
 
 # %% ../nbs/07b_regularize.ipynb #4f37e132
-def attach_regularizers(learn, t: TrainConfig, num_classes: int):
-    "Give `learn` what `t` asks for: mixup/cutmix, the training loss, gradient clipping, the weight average."
-    learn.mixer = BatchMixer(t, num_classes) if t.mixup is not None else None
-    learn.train_loss_func, learn.clip = train_loss_func(t, learn.mixer), t.grad_clip
-    if t.ema is not None: learn.ema = WeightEMA(learn.model, t.ema)     # EMAEval evaluates it (08a_run)
+def attach_regularizers(learn, train: TrainConfig, num_classes: int):
+    "Give `learn` what `train` asks for: mixup/cutmix, the training loss, gradient clipping, the weight average."
+    learn.mixer = BatchMixer(train, num_classes) if train.mixup is not None else None
+    learn.train_loss_func, learn.clip = train_loss_func(train, learn.mixer), train.grad_clip
+    if train.ema is not None: learn.ema = WeightEMA(learn.model, train.ema)     # EMAEval evaluates it (08a_run)
     return learn

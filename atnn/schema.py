@@ -96,12 +96,13 @@ def _section_type(tp):
     optional = typing.get_origin(tp) in (Union, types.UnionType) and len(args) == 1
     return args[0] if optional and is_dataclass(args[0]) else None
 
-def from_dict(cls, d, prefix=''):
-    "Build dataclass `cls` from dict `d`, checking every key and value."
-    if d is None: d = {}
-    if not isinstance(d, dict): raise ConfigError(prefix.rstrip('.'), f"must be a mapping of keys to values, got {d!r}")
+def from_dict(cls, values, prefix=''):
+    "Build dataclass `cls` from dict `values`, checking every key and value."
+    if values is None: values = {}
+    if not isinstance(values, dict):
+        raise ConfigError(prefix.rstrip('.'), f"must be a mapping of keys to values, got {values!r}")
     fs, kwargs = _fields(cls), {}
-    for k, v in d.items():
+    for k, v in values.items():
         key = prefix + str(k)
         if k not in fs:
             raise ConfigError(key, "unknown key" + did_you_mean(k, fs) + f"; allowed: {', '.join(fs)}")

@@ -15,7 +15,7 @@ from optuna.trial import TrialState
 from .errors import ConfigError, DataError, TrainingError
 from .config import Config, apply_config_overrides
 from .schema import apply_overrides, from_dict, load_yaml, option, parse_override
-from .callbacks import ORDER, Callback, monitored
+from .callbacks import ORDER, Callback, monitored_key
 from .data import load_splits
 from .run import train
 from .utils import atomic_write, atomic_write_text, check_stop, deferred_ctrl_c, process_alive
@@ -23,9 +23,9 @@ from .utils import atomic_write, atomic_write_text, check_stop, deferred_ctrl_c,
 # %% auto #0
 __all__ = ['Number', 'METRICS', 'HEARTBEAT_S', 'GRACE_S', 'SCHEMA_RACES', 'COUNTED', 'FIGURES', 'SpaceConfig', 'SweepConfig',
            'load_sweep', 'trial_config', 'suggest', 'grid_space', 'OptunaPruning', 'storage_url', 'open_storage',
-           'open_study', 'retry_dead_trials', 'trial_line', 'work', 'sweep_spec', 'prepare_sweep_dir', 'leaderboard',
-           'leaderboard_md', 'leaderboard_csv', 'write_figures', 'best_config', 'write_reports', 'worker_devices',
-           'start_sweep', 'run_sweep']
+           'open_study', 'retry_dead_trials', 'trial_line', 'run_trials', 'sweep_spec', 'prepare_sweep_dir',
+           'leaderboard', 'leaderboard_md', 'leaderboard_csv', 'write_figures', 'best_config', 'write_reports',
+           'worker_devices', 'start_sweep', 'run_sweep']
 
 # %% ../nbs/11_sweep.ipynb #45309c18
 Number = Union[int, float, None]
@@ -169,7 +169,7 @@ class OptunaPruning(Callback):
     order = ORDER['early_stop']
     def __init__(self, trial, monitor: str): self.trial, self.monitor, self.pruned_epoch = trial, monitor, None
     def after_epoch(self, learn):
-        self.trial.report(learn.metrics[monitored(learn, self.monitor)], learn.epoch)   # EMA's, if selected
+        self.trial.report(learn.metrics[monitored_key(learn, self.monitor)], learn.epoch)   # EMA's, if selected
         if self.trial.should_prune(): learn.stop, self.pruned_epoch = True, learn.epoch
     def after_fit(self, learn): learn.results.pruned = self.pruned_epoch is not None
 
@@ -296,7 +296,7 @@ def trial_line(t: optuna.trial.FrozenTrial, metric: str) -> str:
     seconds = f"  {a['total_seconds']:.0f} s" if a.get('total_seconds') is not None else ''
     return f"trial {t.number} {state}: {result}  {_values_text(t)}  ({a.get('epochs_run') or 0} epochs{seconds})"
 
-def work(sweep: SweepConfig, sweep_dir, url: str, worker: int = 0, device=None, print_fn=print, max_failures=3):
+def run_trials(sweep: SweepConfig, sweep_dir, url: str, worker: int = 0, device=None, print_fn=print, max_failures=3):
     "Run trials until the study has `sweep.trials` finished or running ones: one worker of possibly many."
     optuna.logging.set_verbosity(optuna.logging.ERROR)    # atnn prints one line per trial, failures included
     study, cache, failures = open_study(sweep, url, worker), {}, []
@@ -427,11 +427,11 @@ def worker_devices(n: int, device: str) -> list:
     return [f"cuda:{i % gpus}" if gpus else None for i in range(n)]
 
 def _work_process(sweep, sweep_dir, url, worker, device, threads, stop):
-    "One worker process: `work` on its share of the cores until done or `stop` is set; atnn's exit status."
+    "One worker process: `run_trials` on its share of the cores until done or `stop` is set; atnn's exit status."
     import sys, torch
     torch.set_num_threads(threads)
     try:
-        with deferred_ctrl_c(stop, sigint=False): work(sweep, sweep_dir, url, worker, device)
+        with deferred_ctrl_c(stop, sigint=False): run_trials(sweep, sweep_dir, url, worker, device)
     except KeyboardInterrupt: sys.exit(130)
     except (ConfigError, DataError, TrainingError) as e:
         print(f"error: worker {worker}: {' '.join(str(e).split())}", file=sys.stderr, flush=True)
@@ -449,7 +449,7 @@ def _children_ignore_sigint():
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 def _run_processes(sweep: SweepConfig, sweep_dir, url: str, devices: list, first: int, stop):
-    "`work` in one spawned process per device entry (workers `first`, `first + 1`, ...), until done or `stop` is set."
+    "`run_trials` in one spawned process per device entry (workers `first`, `first + 1`, ...) until done or `stop`."
     ctx, threads = mp.get_context('spawn'), max(1, (os.cpu_count() or 1) // len(devices))
     procs = [ctx.Process(target=_work_process, args=(sweep, str(sweep_dir), url, first + i, d, threads, stop))
              for i, d in enumerate(devices)]
@@ -521,7 +521,7 @@ def run_sweep(sweep: SweepConfig, workers: int = 1, print_fn=print) -> dict:
     stop = None if workers == 1 else mp.get_context('spawn').Event()     # set by Ctrl-C, seen by the workers
     try:
         with deferred_ctrl_c(stop):                      # Ctrl-C: the trials stop after their batch, no new one starts
-            if workers == 1: work(sweep, sweep_dir, url, first, devices[0], print_fn)
+            if workers == 1: run_trials(sweep, sweep_dir, url, first, devices[0], print_fn)
             else: _run_processes(sweep, sweep_dir, url, devices, first, stop)
     except KeyboardInterrupt:
         report = write_reports(study, sweep, sweep_dir)
