@@ -51,7 +51,7 @@ def crop_flip(x, pad, top, left, flip):
         out[i] = window.flip(-1) if f else window
     return out
 
-# %% ../nbs/02_augment.ipynb #3ee3aa6c
+# %% ../nbs/02_augment.ipynb #cc53b3dd
 def _blend(a, b, factor): return torch.lerp(b, a, factor[:, None, None, None]).clamp_(0, 1)   # as torchvision
 
 LUMA = (0.2989, 0.587, 0.114)    # ITU-R 601-2, as torchvision's rgb_to_grayscale
@@ -66,6 +66,7 @@ def _mean_gray(x):
     m = m if x.shape[1] == 1 else m @ torch.tensor(LUMA, device=x.device)[:, None]
     return m[:, :, None, None]
 
+# %% ../nbs/02_augment.ipynb #21800737
 def adjust_brightness(x, factor): return (x * factor[:, None, None, None]).clamp_(0, 1)   # blend with black
 def adjust_contrast(x, factor): return _blend(x, _mean_gray(x), factor)
 def adjust_saturation(x, factor): return x if x.shape[1] == 1 else _blend(x, _gray(x), factor)
@@ -99,7 +100,7 @@ def color_jitter(x, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, gener
         if strengths[i]: x = ops[i](x, _uniform(len(x), *ranges[i], generator, x.device))
     return x
 
-# %% ../nbs/02_augment.ipynb #51e0663d
+# %% ../nbs/02_augment.ipynb #0adf8914
 def erase_boxes(x, top, left, h, w, value):
     "Fill box (top, left, h, w) of each image (h = 0: nothing) with per-channel `value`."
     H, W = x.shape[-2:]
@@ -108,6 +109,7 @@ def erase_boxes(x, top, left, h, w, value):
               & ((c >= left[:, None]) & (c < (left + w)[:, None]))[:, None, :])[:, None]
     return torch.where(inside, torch.as_tensor(value, device=x.device, dtype=x.dtype).view(1, -1, 1, 1), x)
 
+# %% ../nbs/02_augment.ipynb #67696033
 def erasing_boxes(n, H, W, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), generator=None, device='cpu', tries=10):
     "Per-image boxes as torchvision's RandomErasing draws them: (top, left, h, w), h = 0 where nothing is erased."
     area = H * W * torch.empty(n, tries, device=device).uniform_(*scale, generator=generator)

@@ -21,7 +21,7 @@ __all__ = ['EVENTS', 'ORDER', 'Callback', 'run_callbacks', 'selects_ema', 'monit
            'EpochPrinter', 'MetricsFile', 'Checkpoints', 'RunResults', 'summarize', 'SummaryFile', 'EarlyStopping',
            'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
 
-# %% ../nbs/07_callbacks.ipynb #d82c17a8
+# %% ../nbs/07_callbacks.ipynb #747073e8
 EVENTS = ('before_fit', 'before_epoch', 'after_epoch', 'after_fit', 'cleanup_fit')
 
 ORDER = dict(
@@ -43,6 +43,7 @@ class Callback:
     order = 0
     state_key = None          # where a checkpoint keeps its `state_dict()`; None: the class name
 
+# %% ../nbs/07_callbacks.ipynb #410143d9
 def run_callbacks(cbs, event: str, learn):
     "Call `event` on every callback in `cbs` that defines it, in `order`."
     for cb in sorted(cbs, key=lambda cb: cb.order):
@@ -68,7 +69,7 @@ def is_better(value: float, best: float | None, monitor: str, min_delta: float =
     if best is None: return True
     return value < best - min_delta if monitor.endswith('loss') else value > best + min_delta
 
-# %% ../nbs/07_callbacks.ipynb #0b10df38
+# %% ../nbs/07_callbacks.ipynb #2562e62b
 class EpochPrinter(Callback):
     "Print one line per epoch, and the TTA accuracy at the end."
     order = ORDER['report']
@@ -90,6 +91,7 @@ class EpochPrinter(Callback):
             self.print_fn(f"test acc {s['test_acc']:.4f}{tta} (weights of epoch {s['test_epoch']}, chosen on the "
                           "validation split)")
 
+# %% ../nbs/07_callbacks.ipynb #c7e013e2
 class MetricsFile(Callback):
     "Append each epoch's metrics as one JSON line to `metrics.jsonl`."
     order = ORDER['report']
@@ -99,6 +101,7 @@ class MetricsFile(Callback):
             f.write(to_json(learn.metrics) + '\n')
             f.flush(); os.fsync(f.fileno())
 
+# %% ../nbs/07_callbacks.ipynb #f9feb7c3
 class Checkpoints(Callback):
     "Save `checkpoints/last.pt` every epoch (and before the first) and `best.pt` when `monitor` improves."
     order = ORDER['checkpoint']
@@ -235,7 +238,7 @@ class TestEval(Callback):
         r.test_loss, r.test_acc, r.test_tta_acc = loss, acc, tta
         r.test_epoch = ckpt.best_epoch if ckpt is not None else learn.epoch
 
-# %% ../nbs/07_callbacks.ipynb #e234c7f7
+# %% ../nbs/07_callbacks.ipynb #d26972d2
 def plot_curves(history: list[dict]) -> Figure:
     "Loss and accuracy (train and validation), learning rate and batch size, against epoch."
     fig = Figure(figsize=(13, 3.4), layout='constrained')
@@ -256,6 +259,7 @@ def plot_curves(history: list[dict]) -> Figure:
     for ax in axes: ax.grid(alpha=0.3)
     return fig
 
+# %% ../nbs/07_callbacks.ipynb #d6d86a52
 class Curves(Callback):
     "Redraw `curves.png` after every epoch."
     order = ORDER['plot']

@@ -33,7 +33,7 @@ def set_rng_state(train_dl, s: dict):
     train_dl.generator.set_state(s['loader'])
     if s['augment'] is not None: train_dl.augment.g.set_state(s['augment'])
 
-# %% ../nbs/06a_checkpoint.ipynb #c490f39b
+# %% ../nbs/06a_checkpoint.ipynb #84159e95
 def state_key(cb) -> str:
     "The checkpoint key of callback `cb`'s state: its `state_key`, else its class name."
     return getattr(cb, 'state_key', None) or type(cb).__name__
@@ -50,6 +50,7 @@ def stateful_callbacks(cbs) -> dict:
 
 CHECKPOINT_FORMAT = 1     # raise it when the layout changes; readers refuse formats newer than theirs
 
+# %% ../nbs/06a_checkpoint.ipynb #99890e42
 def learner_state(learn) -> dict:
     "Everything a checkpoint holds (see above); under torchrun every process must call it (it gathers)."
     rng = all_gather_object(rng_state(learn.train_dl))         # every process's generators (one entry alone)
@@ -60,6 +61,7 @@ def learner_state(learn) -> dict:
                 callbacks={k: cb.state_dict() for k, cb in stateful_callbacks(learn.cbs).items()},
                 **(dict(rng_per_rank=rng) if len(rng) > 1 else {}))
 
+# %% ../nbs/06a_checkpoint.ipynb #c34c53c3
 def load_learner_state(learn, state: dict):
     "Continue from a `learner_state`: the next `fit` starts at the epoch after the saved one."
     unwrap(learn.model).load_state_dict(state['model'])
@@ -76,6 +78,7 @@ def load_learner_state(learn, state: dict):
               "and dropout draws differ from an uninterrupted run")
     set_rng_state(learn.train_dl, per_rank[env.rank] if len(per_rank) == env.world_size else state['rng'])
 
+# %% ../nbs/06a_checkpoint.ipynb #a909ee80
 def read_checkpoint(path, key: str) -> dict:
     "The state in checkpoint file `path`, or a `ConfigError` on `key` saying why atnn cannot use it."
     path = Path(path)

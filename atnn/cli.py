@@ -14,7 +14,7 @@ from .config import Config, load_config
 __all__ = ['DEFAULT_CONFIG', 'create_parser', 'agent_style_overrides', 'main', 'create_eval_parser', 'eval_main',
            'create_predict_parser', 'predict_main', 'create_sweep_parser', 'sweep_main']
 
-# %% ../nbs/90_cli.ipynb #ee26cad2
+# %% ../nbs/90_cli.ipynb #9528b5af
 DEFAULT_CONFIG = 'configs/current_config.yaml'
 
 class _Parser(argparse.ArgumentParser):
@@ -34,6 +34,7 @@ def create_parser() -> argparse.ArgumentParser:
     p.add_argument('overrides', nargs='*', metavar='key.sub=value', help="config overrides")
     return p
 
+# %% ../nbs/90_cli.ipynb #e3fb433e
 def agent_style_overrides(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
     "`argv` with each `--key.sub=value` that is not one of `parser`'s options as the override `key.sub=value`."
     options = {s for a in parser._actions for s in a.option_strings}
@@ -46,7 +47,7 @@ def _config_path(args) -> str:
                           "checkout or pass --config PATH")
     return args.config or DEFAULT_CONFIG
 
-# %% ../nbs/90_cli.ipynb #24b361b0
+# %% ../nbs/90_cli.ipynb #2b48b59d
 def _one_line(e) -> str: return ' '.join(str(e).split())
 
 def _error(msg: str, status: int) -> int:
@@ -72,6 +73,7 @@ def _run(cfg: Config, print_config: bool, lr_find=False) -> dict | None:
         with open(os.devnull, 'w') as quiet, contextlib.redirect_stdout(quiet): train(cfg)
     finally: shutdown_distributed()
 
+# %% ../nbs/90_cli.ipynb #721411e4
 def _guarded(what: str, command) -> int:
     "Run `command()` (which returns the exit status), turning what it raises into an `error:` line and status."
     try: return command()
@@ -116,7 +118,7 @@ def eval_main(argv=None) -> int:
         return 0
     return _guarded('evaluation', command)
 
-# %% ../nbs/90_cli.ipynb #371ed468
+# %% ../nbs/90_cli.ipynb #e825d7c3
 def create_predict_parser() -> argparse.ArgumentParser:
     "The `atnn-predict` argument parser."
     p = _Parser(prog='atnn-predict', description="Predict the classes of image files with a finished run's model.")
@@ -132,6 +134,7 @@ def _prediction_line(path, top, as_json: bool) -> str:
     if as_json: return json.dumps({'path': str(path), 'top': top})
     return f"{path}  " + '  '.join(f"{t['class']} {t['prob']:.4f}" for t in top)
 
+# %% ../nbs/90_cli.ipynb #d3eec354
 def predict_main(argv=None) -> int:
     "`atnn-predict` with `argv` (default `sys.argv[1:]`); returns the exit status (1 if any image failed)."
     def command():

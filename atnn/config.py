@@ -46,12 +46,13 @@ class AugmentConfig:
             if len(v) != 2 or v[0] > v[1]:
                 raise ConfigError(prefix + name, f"must be [min, max] with min <= max, got {v}")
 
-# %% ../nbs/00b_config.ipynb #1a977668
+# %% ../nbs/00b_config.ipynb #ea0bf48d
 # The keys that only some datasets take, with their defaults.
 DATA_KEYS = {'folder': dict(channels=3, skip_bad_images=False, memory_fraction=0.5)}
 
 def data_variants(dataset) -> list[str]: return [dataset] if dataset in DATA_KEYS else []
 
+# %% ../nbs/00b_config.ipynb #430862b9
 @dataclass
 class DataConfig:
     "Which dataset, where it lives, and how it is split and batched for validation."
@@ -92,7 +93,7 @@ class DataConfig:
                               "image "
                               "leaves crops that are mostly padding; use less than img_size / 2")
 
-# %% ../nbs/00b_config.ipynb #7d9ceafb
+# %% ../nbs/00b_config.ipynb #b4d6d928
 # The keys that only some models take, with their defaults (`name` applies to all).
 MODEL_KEYS = {
     'mlp':         dict(hidden=[512, 256], dropout=0.2),
@@ -101,6 +102,7 @@ MODEL_KEYS = {
 
 def model_variants(name) -> list[str]: return ['mlp' if name == 'mlp' else 'timm models']
 
+# %% ../nbs/00b_config.ipynb #174f1f7a
 @dataclass
 class ModelConfig:
     "The network: any timm model by name (resnet18, resnet50, resnest14d, resnest26d, ...) or `mlp`."
@@ -121,7 +123,7 @@ class ModelConfig:
             raise ConfigError(prefix + 'pretrained', f"weights file not found: {self.pretrained} "
                               "(use true for timm's ImageNet weights, or the path of a .safetensors/.pth file)")
 
-# %% ../nbs/00b_config.ipynb #3b38b421
+# %% ../nbs/00b_config.ipynb #0868a618
 # The keys that only some optimizers take, with each optimizer's defaults. `name`, `lr`, `weight_decay` and
 # `no_wd_norm_bias` apply to all. SAM takes its own keys plus those of its base optimizer.
 OPTIMIZER_KEYS = {
@@ -134,6 +136,7 @@ OPTIMIZER_KEYS = {
 
 def optimizer_variants(name, base=None) -> list[str]: return [base or 'sgd', 'sam'] if name == 'sam' else [name]
 
+# %% ../nbs/00b_config.ipynb #3f55ecad
 @dataclass
 class OptimizerConfig:
     "The optimizer and its hyperparameters; keys left out (null) take the chosen optimizer's defaults."
@@ -187,7 +190,7 @@ class SchedulerConfig:
     def validate(self, prefix=''):
         fill_variant_keys(self, prefix, SCHEDULER_KEYS, [self.name], self.name)
 
-# %% ../nbs/00b_config.ipynb #5ef7c995
+# %% ../nbs/00b_config.ipynb #91b07320
 @dataclass
 class BatchSizeScheduleConfig:
     "A batch size that grows linearly over training, changed only every few epochs (see 05_schedule)."
@@ -203,6 +206,7 @@ class BatchSizeScheduleConfig:
             raise ConfigError(prefix + 'end_epoch',
                               f"must be after start_epoch ({self.start_epoch}), got {self.end_epoch}")
 
+# %% ../nbs/00b_config.ipynb #daaa9e10
 @dataclass
 class EarlyStoppingConfig:
     "Stop when the monitored validation metric has not improved for `patience` epochs."
@@ -212,7 +216,7 @@ class EarlyStoppingConfig:
     min_delta: float = option(0.0, "an improvement must beat the best by more than this", ge=0)
     restore_best: bool = option(False, "at the end, go back to the weights of the best epoch (before TTA)")
 
-# %% ../nbs/00b_config.ipynb #beb6065c
+# %% ../nbs/00b_config.ipynb #b9d2fc2d
 @dataclass
 class MixupConfig:
     "Mixup and CutMix on each training batch (timm's `Mixup`): the targets become soft, the loss soft-target CE."
@@ -228,6 +232,7 @@ class MixupConfig:
             raise ConfigError(prefix + 'mixup_alpha', "mixup_alpha and cutmix_alpha are both 0: set one above 0, or "
                               "turn mixing off with train.mixup=null")
 
+# %% ../nbs/00b_config.ipynb #78f92dc8
 @dataclass
 class EMAConfig:
     "An exponential moving average of the weights (timm's `ModelEmaV3`), updated after every optimizer step."
@@ -246,7 +251,7 @@ class GradClipConfig:
                        choices=['norm', 'value', 'agc'])
     max: float = option(1.0, "the norm, value or ratio bound", gt=0)
 
-# %% ../nbs/00b_config.ipynb #a567fca2
+# %% ../nbs/00b_config.ipynb #edfdc3e1
 @dataclass
 class TrainConfig:
     "The training loop."
@@ -274,6 +279,7 @@ class TrainConfig:
             raise ConfigError(prefix + 'batch_size_schedule.max_batch_size',
                               f"must be at least train.batch_size ({self.batch_size}), got {b.max_batch_size}")
 
+# %% ../nbs/00b_config.ipynb #ae02deb9
 @dataclass
 class TTAConfig:
     "Test-time augmentation: the original and its 8 neighbours shifted by `shift` pixels, each also flipped (18 views)."
@@ -352,7 +358,7 @@ class Config:
         "Plain dict, ready for YAML, JSON or a logger."
         return dataclasses.asdict(self)
 
-# %% ../nbs/00b_config.ipynb #7b8560b6
+# %% ../nbs/00b_config.ipynb #00f5cb5d
 VARIANTS = {   # section: (its dataclass, the keys that choose its variant, its variant table, the entries chosen)
     'data': (DataConfig, ('dataset',), DATA_KEYS, data_variants),
     'model': (ModelConfig, ('name',), MODEL_KEYS, model_variants),
@@ -367,6 +373,7 @@ def _chosen(sec: str, d: dict) -> tuple[str, ...]:
     try: return tuple(chosen(*(d.get(k, getattr(default, k)) for k in choosers)))
     except TypeError: return ()                  # a value of the wrong type: validation names it
 
+# %% ../nbs/00b_config.ipynb #31f43714
 def switched_keys(d: dict, overrides) -> dict[str, list[str]]:
     "Per section: the keys of config dict `d` left behind by an override that switches the section's variant."
     given = {tuple(parse_override(s)[0]) for s in overrides}

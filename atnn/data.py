@@ -21,7 +21,7 @@ __all__ = ['CIFAR100_CLASSES', 'PET_BREEDS', 'DECODE_RULE', 'DatasetInfo', 'regi
            'upright', 'square_image', 'decode_square', 'default_cache_dir', 'cache_key', 'cached', 'resize_images',
            'download_dataset', 'load_split', 'check_data', 'Splits', 'load_splits', 'channel_stats']
 
-# %% ../nbs/01_data.ipynb #af396f87
+# %% ../nbs/01_data.ipynb #5003c135
 @dataclass
 class DatasetInfo:
     "What atnn knows about a dataset: how to load it and how to normalize it."
@@ -41,6 +41,7 @@ class DatasetInfo:
     @property
     def channels(self): return len(self.mean)
 
+# %% ../nbs/01_data.ipynb #679c9ed7
 _datasets: dict[str, DatasetInfo] = {}
 
 def register_dataset(info: DatasetInfo) -> DatasetInfo:
@@ -58,7 +59,7 @@ def get_dataset(name: str) -> DatasetInfo:
     raise ConfigError('data.dataset', f"must be one of {', '.join(_datasets)}; got {name!r}"
                       + did_you_mean(name, _datasets))
 
-# %% ../nbs/01_data.ipynb #2e373533
+# %% ../nbs/01_data.ipynb #70559817
 class MissingData(DataError):
     "A dataset's files are not where atnn looks: says which files, where, and which options help."
     def __init__(self, what: str, files: str, places: str):
@@ -72,11 +73,13 @@ class MissingData(DataError):
                          f"Without a network, put {self.files} in {self.places} (or in a folder given as data.root) "
                          "and set data.download=false.")
 
+# %% ../nbs/01_data.ipynb #2821f010
 def download_with_torchvision(root, tv_name, **kwargs):
     "Let torchvision's dataset class `tv_name` download its files into its layout under `root`."
     import torchvision
     getattr(torchvision.datasets, tv_name)(str(root), download=True, **kwargs)
 
+# %% ../nbs/01_data.ipynb #441690d7
 def _find(folder: Path, stem: str):
     "`folder/stem` or `folder/stem.gz`, whichever exists."
     return next((p for p in (folder/stem, folder/f'{stem}.gz') if p.is_file()), None)
@@ -100,6 +103,7 @@ def _read_idx_pair(x_path, y_path, num_classes):
     if int(y.max()) >= num_classes: raise DataError(f"{y_path} holds label {int(y.max())}, expected 0-{num_classes-1}")
     return x, y
 
+# %% ../nbs/01_data.ipynb #c9286b0a
 def mnist_family(name, tv_name, classes, mean, std) -> DatasetInfo:
     "A `DatasetInfo` for an MNIST-format dataset that torchvision calls `tv_name`."
     def load(root, train, img_size=None, num_workers=0):
@@ -115,7 +119,7 @@ register_dataset(mnist_family('fashion_mnist', 'FashionMNIST',
     ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
     (0.2860,), (0.3530,)));
 
-# %% ../nbs/01_data.ipynb #f69b0938
+# %% ../nbs/01_data.ipynb #ced4b3aa
 def _dataset_dir(root, sub, marker):
     "`root/sub` if it holds `marker`, else `root` if it does, else None."
     return next((d for d in (Path(root)/sub, Path(root)) if (d/marker).exists()), None)
@@ -128,6 +132,7 @@ def _unpickle(path):
         raise DataError(f"{path} is not a readable CIFAR pickle ({type(e).__name__}: {e}); "
                         "delete it and download it again") from None
 
+# %% ../nbs/01_data.ipynb #3be4de95
 def cifar(name, tv_name, folder, train_files, test_files, label_key, classes, mean, std) -> DatasetInfo:
     "A `DatasetInfo` for a CIFAR dataset in the python-pickle format."
     def sources(root):
@@ -186,7 +191,7 @@ def read_pet_list(path) -> list[tuple[str, int]]:
         out.append((parts[0], int(parts[1]) - 1))
     return out
 
-# %% ../nbs/01_data.ipynb #75a47914
+# %% ../nbs/01_data.ipynb #62ad4e55
 def convert_image(im, channels: int = 3):
     "Pillow image `im` (any mode) as RGB, or grayscale if `channels` is 1; 16-bit images scaled to 8 bits."
     from PIL import Image
@@ -200,6 +205,7 @@ def upright(im):
     from PIL import ImageOps
     return ImageOps.exif_transpose(im) if im.getexif().get(0x0112, 1) != 1 else im   # 0x0112: Orientation
 
+# %% ../nbs/01_data.ipynb #6d6dc539
 def square_image(im, size: int, channels: int = 3) -> torch.Tensor:
     "Pillow image `im` as uint8 (C, size, size): upright, converted, shorter side resized to `size`, center-cropped."
     from PIL import Image
@@ -222,6 +228,7 @@ def decode_square(path, size: int, channels: int = 3) -> torch.Tensor:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise DataError(f"{path} is not a readable image ({' '.join(str(e).split())[:200]})") from None
 
+# %% ../nbs/01_data.ipynb #449413fe
 def _pet_sources(root):
     base = _dataset_dir(root, 'oxford-iiit-pet', 'annotations/trainval.txt')
     if base is None or not (base/'annotations'/'test.txt').is_file() or not (base/'images').is_dir():
@@ -246,7 +253,7 @@ def _pet_load(root, train, img_size=None, num_workers=0):
 register_dataset(DatasetInfo('oxford_pet', PET_BREEDS, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), _pet_sources,
     lambda root: download_with_torchvision(root, 'OxfordIIITPet', split='trainval'), _pet_load, native_size=None));
 
-# %% ../nbs/01_data.ipynb #54103f79
+# %% ../nbs/01_data.ipynb #937fed86
 def default_cache_dir() -> Path:
     "$ATNN_CACHE, else $XDG_CACHE_HOME/atnn, else ~/.cache/atnn."
     if os.environ.get('ATNN_CACHE'): return Path(os.environ['ATNN_CACHE'])
@@ -262,6 +269,7 @@ def cache_key(name, split, img_size, files) -> str:
         h.update(f"|{Path(p).resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
     return f"{name}-{split}-{img_size or 'native'}-{h.hexdigest()[:12]}.pt"
 
+# %% ../nbs/01_data.ipynb #63cfec1c
 def cached(path, build: Callable):
     "Load tensors saved at `path`, or `build()` them and save them there."
     path = Path(path)
@@ -280,7 +288,7 @@ def resize_images(x: torch.Tensor, size: int, chunk=4096) -> torch.Tensor:
     if tuple(x.shape[-2:]) == (size, size): return x
     return torch.cat([TF.resize(x[i:i+chunk], [size, size], antialias=True) for i in range(0, len(x), chunk)])
 
-# %% ../nbs/01_data.ipynb #8a7ac778
+# %% ../nbs/01_data.ipynb #086deb3c
 def _remove_new(root: Path, before: set, top: Path | None):
     "Remove what appeared under `root` since `before` (all of `top`, the first folder that did not exist)."
     if top is not None: return shutil.rmtree(top, ignore_errors=True)
@@ -300,6 +308,7 @@ def download_dataset(info: DatasetInfo, root, missing: MissingData):
         _remove_new(root, before, top)
         raise missing.download_failed(e) from None
 
+# %% ../nbs/01_data.ipynb #d721cb05
 def load_split(info: DatasetInfo, data: DataConfig, train: bool):
     "Images and labels of one official split, downloaded if allowed and missing, decoded once and cached."
     try: files = info.sources(data.root)
@@ -314,7 +323,7 @@ def load_split(info: DatasetInfo, data: DataConfig, train: bool):
     out = cached(Path(data.cache_dir or default_cache_dir())/key, decode)
     return out['x'], out['y']
 
-# %% ../nbs/01_data.ipynb #9f6b428e
+# %% ../nbs/01_data.ipynb #25452931
 def check_data(data: DataConfig) -> DatasetInfo:
     "The dataset `data` names, after checking that `data` fits it (a `ConfigError` otherwise); reads no file."
     info = get_dataset(data.dataset)
@@ -322,6 +331,7 @@ def check_data(data: DataConfig) -> DatasetInfo:
         raise ConfigError('data.img_size', f"{data.dataset} has images of varying sizes: set data.img_size (e.g. 224)")
     return info
 
+# %% ../nbs/01_data.ipynb #0b5ecd90
 @dataclass
 class Splits:
     "Training, validation (and held-out test) tensors: uint8 images, int64 labels; and their dataset."
@@ -339,6 +349,7 @@ class Splits:
         return (f"Splits({self.info.name}: train {tuple(self.train_x.shape)}, val {tuple(self.val_x.shape)}{test}, "
                 f"{self.info.num_classes} classes)")
 
+# %% ../nbs/01_data.ipynb #0b06c909
 def load_splits(data: DataConfig, seed: int = 0) -> Splits:
     "The training and validation tensors that config section `data` asks for."
     info = check_data(data)

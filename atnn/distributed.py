@@ -33,7 +33,7 @@ def dist_env() -> DistEnv:
     e = os.environ
     return DistEnv(int(e.get('RANK', 0)), int(e.get('LOCAL_RANK', 0)), int(e.get('WORLD_SIZE', 1)))
 
-# %% ../nbs/02b_distributed.ipynb #68a8c850
+# %% ../nbs/02b_distributed.ipynb #76d75605
 def init_distributed(device: torch.device, cfg: DistributedConfig) -> torch.device:
     "Join torchrun's process group (when started by torchrun) and return this process's device."
     env = dist_env()
@@ -57,6 +57,7 @@ def init_distributed(device: torch.device, cfg: DistributedConfig) -> torch.devi
                                 device_id=device if device.type == 'cuda' else None)
     return device
 
+# %% ../nbs/02b_distributed.ipynb #170497a9
 def shutdown_distributed():
     "Leave the process group (if in one): lets every process exit cleanly."
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()

@@ -40,7 +40,7 @@ def class_report(y: torch.Tensor, pred: torch.Tensor, classes, top: int = 10) ->
             for c, i in zip(counts.tolist(), idx.tolist()) if c > 0]
     return dict(per_class=per_class, confusion=cm.tolist(), most_confused=most)
 
-# %% ../nbs/10a_evaluate.ipynb #e932c557
+# %% ../nbs/10a_evaluate.ipynb #bcf025d3
 SPLITS = ('val', 'test')
 
 @dataclass
@@ -57,6 +57,7 @@ class Interpretation:
         "Each image's loss under the final prediction: minus the log probability of its actual class."
         return -self.probs[torch.arange(len(self.y)), self.y].clamp(min=1e-12).log()
 
+# %% ../nbs/10a_evaluate.ipynb #90796046
 def split_data(cfg: Config, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     "Images and labels of `split`: the run's validation split (`val`) or the official test split (`test`)."
     if split not in SPLITS: raise ConfigError('--split', f"must be one of {', '.join(SPLITS)}, got {split!r}")
@@ -144,7 +145,7 @@ def plot_top_losses(interp: Interpretation, k: int = 16, ncols: int = 8) -> Figu
     fig.suptitle('top losses: actual / predicted (probability)' if len(idx) else 'no wrong predictions')
     return fig
 
-# %% ../nbs/10a_evaluate.ipynb #58ea66d1
+# %% ../nbs/10a_evaluate.ipynb #4eef9e19
 def report_table(r: dict, rows: int = 20) -> str:
     "The report's headline, per-class table (the `rows` lowest-recall classes if more) and most confused pairs."
     fmt = lambda v: '-' if v is None else f"{v:.4f}"
@@ -160,6 +161,7 @@ def report_table(r: dict, rows: int = 20) -> str:
     pairs = ', '.join(f"{m['actual']} as {m['predicted']} ({m['count']})" for m in r['most_confused'][:5])
     return '\n'.join(lines + [f"most confused: {pairs or 'none'}"])
 
+# %% ../nbs/10a_evaluate.ipynb #dbf59db8
 def write_eval(run_dir, interp: Interpretation) -> Path:
     "Write `interp`'s report and figures to a new folder `run_dir/eval/<checkpoint>-<split>[-N]`; returns it."
     r = interp.report

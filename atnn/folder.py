@@ -21,7 +21,7 @@ if TYPE_CHECKING: from atnn.config import DataConfig
 __all__ = ['IMG_EXTENSIONS', 'SPLIT_FOLDERS', 'image_files', 'find_classes', 'class_files', 'decode_files_to', 'available_memory',
            'remove_orphans', 'decoded_split', 'split_folders', 'load_folder_splits']
 
-# %% ../nbs/01a_folder.ipynb #f5e6c47b
+# %% ../nbs/01a_folder.ipynb #3e71321e
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp', '.gif')   # + gif
 
 def _visible(path: Path, top: Path) -> bool: return not any(p.startswith('.') for p in path.relative_to(top).parts)
@@ -33,6 +33,7 @@ def image_files(path) -> list[Path]:
     return sorted(p for p in path.rglob('*')
                   if p.suffix.lower() in IMG_EXTENSIONS and p.is_file() and _visible(p, path))
 
+# %% ../nbs/01a_folder.ipynb #26c7ab2b
 def find_classes(folder: Path) -> list[str]:
     "Sorted names of the class folders in `folder` (hidden ones skipped)."
     return sorted(p.name for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith('.'))
@@ -48,7 +49,7 @@ def class_files(folder: Path, classes: list[str]) -> tuple[list[Path], list[int]
         files += found; labels += [i] * len(found)
     return files, labels
 
-# %% ../nbs/01a_folder.ipynb #ddb05a9e
+# %% ../nbs/01a_folder.ipynb #c54b02df
 def _cache_base(data: DataConfig, split: str, files) -> Path:
     "The cache path (without suffix) of `split` decoded from `files` as `data` says (`01_data`'s key)."
     return (Path(data.cache_dir or default_cache_dir())/cache_key('folder', f'{split}-{data.channels}ch', data.img_size,
@@ -58,6 +59,7 @@ def _try_decode(path, size, channels):
     try: return decode_square(path, size, channels).numpy()
     except DataError as e: return str(e)
 
+# %% ../nbs/01a_folder.ipynb #66b27e3b
 def decode_files_to(out: np.ndarray, files, size: int, channels: int, workers: int, skip_bad: bool,
                     desc: str) -> dict[int, str]:
     "Decode `files` into the rows of `out` in order, unreadable ones left out if `skip_bad`; {file index: error}."
@@ -74,7 +76,7 @@ def decode_files_to(out: np.ndarray, files, size: int, channels: int, workers: i
     finally: pool.shutdown(wait=False, cancel_futures=True)
     return bad
 
-# %% ../nbs/01a_folder.ipynb #c6f2777a
+# %% ../nbs/01a_folder.ipynb #382b7656
 def available_memory() -> int:
     "Bytes of memory available to this process now (psutil, which W&B brings along)."
     import psutil
@@ -85,6 +87,7 @@ def _writer(name: str) -> tuple[str, int] | None:
     m = re.fullmatch(r'.+\.tmp-(?:(.+)-)?(\d+)(\.kept)?\.npy', name)
     return (m[1] or socket.gethostname(), int(m[2])) if m else None       # older names: pid alone
 
+# %% ../nbs/01a_folder.ipynb #95faf5d7
 def remove_orphans(folder) -> list[Path]:
     "Remove the temporary cache files in `folder` whose writer, a process on this machine, has ended (was killed)."
     host, removed = socket.gethostname(), []
@@ -93,6 +96,7 @@ def remove_orphans(folder) -> list[Path]:
         if w is not None and w[0] == host and not process_alive(w[1]): p.unlink(missing_ok=True); removed.append(p)
     return removed
 
+# %% ../nbs/01a_folder.ipynb #2133bdb1
 def _write_cache(base: Path, data: DataConfig, files, labels, desc: str):
     "Decode `files` into `base.npy` and write `base.pt` (labels, what was skipped, the training statistics)."
     tmp = base.with_name(f"{base.name}.tmp-{socket.gethostname()}-{os.getpid()}.npy")
@@ -119,6 +123,7 @@ def _write_cache(base: Path, data: DataConfig, files, labels, desc: str):
     meta = dict(labels=torch.tensor(kept, dtype=torch.long), bad=list(bad.values()))
     atomic_torch_save(meta, base.with_suffix('.pt'))
 
+# %% ../nbs/01a_folder.ipynb #fa1d5dfe
 def decoded_split(data: DataConfig, split: str, files, labels) -> tuple[torch.Tensor, torch.Tensor, dict]:
     "uint8 images, labels and cache metadata of `split` (`files`, `labels`), from the cache or decoded into it."
     base = _cache_base(data, split, files)
@@ -132,7 +137,7 @@ def decoded_split(data: DataConfig, split: str, files, labels) -> tuple[torch.Te
     x = torch.from_numpy(np.array(mapped) if in_memory else mapped)
     return x, meta['labels'], dict(meta, memory_mapped=not in_memory, path=base.with_suffix('.npy'))
 
-# %% ../nbs/01a_folder.ipynb #a7ed85ef
+# %% ../nbs/01a_folder.ipynb #1bf88ac9
 SPLIT_FOLDERS = {'train': ('train',), 'val': ('val', 'valid'), 'test': ('test',)}
 
 def split_folders(root: Path) -> dict[str, Path]:
@@ -144,6 +149,7 @@ def _check_classes(folder: Path, classes: list[str]):
     if extra: raise DataError(f"{folder} has class folder(s) {', '.join(extra)} that the training folder lacks: "
                               "add them to train/ or remove them")
 
+# %% ../nbs/01a_folder.ipynb #935b4ab9
 def _hold_out(files, labels, data: DataConfig, seed: int):
     "The files of train and of validation, `data.subset` and `data.val_split` applied as `load_splits` does to tensors."
     if data.subset is not None:
@@ -159,7 +165,7 @@ def _hold_out(files, labels, data: DataConfig, seed: int):
     pick = lambda idx: ([files[i] for i in idx], [labels[i] for i in idx])
     return pick(perm[n_val:]), pick(perm[:n_val])
 
-# %% ../nbs/01a_folder.ipynb #8af2052d
+# %% ../nbs/01a_folder.ipynb #18291c90
 def load_folder_splits(data: DataConfig, seed: int = 0) -> Splits:
     "Training, validation (and test/, if present) images of the class folders under `data.root`, decoded once."
     root = Path(data.root)
@@ -188,6 +194,7 @@ def load_folder_splits(data: DataConfig, seed: int = 0) -> Splits:
     _report(root, info, meta, len(y), len(val_y), test)
     return Splits(info, x, y, val_x, val_y, *(test or (None, None)), memory_mapped=meta['memory_mapped'])
 
+# %% ../nbs/01a_folder.ipynb #4dc247d0
 def _cache_stats(meta: dict, x: torch.Tensor) -> tuple:
     "Per-channel mean and std of `x`, saved into the training split's cache metadata for next time."
     stats = channel_stats(x)

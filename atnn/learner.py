@@ -24,7 +24,7 @@ from .callbacks import RunResults, run_callbacks
 __all__ = ['EpochMeter', 'nan_loss_error', 'Learner', 'train_step', 'compile_warm_up', 'LRFind', 'steepest_lr', 'valley_lr',
            'lr_find']
 
-# %% ../nbs/08_learner.ipynb #5ae64eca
+# %% ../nbs/08_learner.ipynb #a00711e4
 class EpochMeter:
     "An epoch's loss, correct predictions, images and peak memory on `device`; read once by `reduce`."
     def __init__(self, device: torch.device, watch_nan=True):
@@ -53,6 +53,7 @@ class EpochMeter:
         peak_mb = all_reduce_(torch.tensor(peak_memory_mb(self.device), device=self.device), 'max').item()
         return loss_sum / n, correct / n, None if first_bad == math.inf else int(first_bad), peak_mb
 
+# %% ../nbs/08_learner.ipynb #e58f8104
 def nan_loss_error(epoch: int, step: int, steps: int) -> TrainingError:
     "The error for a training loss that became NaN or infinite at `step` of `steps` in `epoch`."
     return TrainingError(f"the training loss became NaN or infinite at epoch {epoch}, step {step} of {steps}; the "
@@ -156,7 +157,7 @@ def compile_warm_up(learn: Learner):
         for k, v in model.named_buffers(): v.copy_(buffers[k])
     torch.set_rng_state(rng)
 
-# %% ../nbs/08_learner.ipynb #7fbc253b
+# %% ../nbs/08_learner.ipynb #4460da48
 @dataclass
 class LRFind:
     "A range test's learning rates and smoothed losses, and the rates read off them."
@@ -180,6 +181,7 @@ class LRFind:
         ax.legend()
         return fig
 
+# %% ../nbs/08_learner.ipynb #9ab5bf74
 def steepest_lr(lrs, losses) -> float:
     "Where the loss falls fastest against log(lr)."
     return lrs[int(np.gradient(np.array(losses), np.log(lrs)).argmin())]

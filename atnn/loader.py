@@ -10,13 +10,14 @@ from .augment import Augment
 # %% auto #0
 __all__ = ['fits_on_device', 'DeviceLoader', 'image_grid', 'show_batch']
 
-# %% ../nbs/02a_loader.ipynb #a305080e
+# %% ../nbs/02a_loader.ipynb #fe0473b8
 def fits_on_device(x: torch.Tensor, device: torch.device, fraction=0.25) -> bool:
     "Does `x` take less than `fraction` of `device`'s free memory? (The CPU: always.)"
     if device.type == 'cuda': return x.nbytes < fraction * torch.cuda.mem_get_info(device)[0]
     if device.type == 'mps': return x.nbytes < fraction * torch.mps.recommended_max_memory()
     return True
 
+# %% ../nbs/02a_loader.ipynb #84534e52
 class DeviceLoader:
     "Batches of (normalized float images, labels) from uint8 images `x` and labels `y`."
     def __init__(self, x, y, batch_size, mean, std, shuffle=False, seed=0, device='cpu', augment: Augment | None = None,

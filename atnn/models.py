@@ -16,7 +16,7 @@ if TYPE_CHECKING: from atnn.config import ModelConfig
 __all__ = ['register_model', 'list_models', 'is_model', 'close_model_names', 'check_model', 'create_model', 'count_params', 'MLP',
            'create_timm_model', 'use_small_stem']
 
-# %% ../nbs/03_models.ipynb #a1156c3a
+# %% ../nbs/03_models.ipynb #d962226c
 _models: dict[str, Callable] = {}
 
 def register_model(name: str):
@@ -38,6 +38,7 @@ def close_model_names(name: str, n=5) -> list[str]:
     "Registered or timm model names closest to `name`."
     return difflib.get_close_matches(name, [*_models, *timm.list_models()], n=n, cutoff=0.6)
 
+# %% ../nbs/03_models.ipynb #4fd621f3
 def check_model(cfg: ModelConfig):
     "A `ConfigError` on `model.name` (with close names) unless `cfg.name` is an atnn or timm model."
     if not is_model(cfg.name):

@@ -100,7 +100,7 @@ class SAM(torch.optim.Optimizer):
     def load_state_dict(self, state): self.base.load_state_dict(state)
     def __repr__(self): return f"SAM(rho={self.rho}, adaptive={self.adaptive}, base={self.base!r})"
 
-# %% ../nbs/04_optim.ipynb #60233e71
+# %% ../nbs/04_optim.ipynb #84bbf8b4
 def clip_gradients(opt: torch.optim.Optimizer, cfg: GradClipConfig | None, scaler=None):
     "Clip the gradients of `opt`'s parameters as `cfg` says (nothing if None), unscaling fp16 gradients first."
     if cfg is None: return
@@ -125,6 +125,7 @@ def _unscale_first_pass(opt: SAM, scaler) -> bool:
     opt.zero_grad(set_to_none=True)
     return False
 
+# %% ../nbs/04_optim.ipynb #df5082a4
 def sam_step(opt: SAM, model: nn.Module, second_pass: Callable[[], None], scaler=None, clip=None):
     "SAM's update once the first backward is done: perturb, `second_pass()` (forward and backward), restore, step."
     if scaler is not None and not _unscale_first_pass(opt, scaler): return

@@ -106,7 +106,7 @@ def to_input(self: Predictor, images) -> torch.Tensor:
         return resize_images(x, self.size)
     return torch.stack([self.read_image(im) for im in images])
 
-# %% ../nbs/10_predict.ipynb #d6b02c72
+# %% ../nbs/10_predict.ipynb #78ea4500
 @patch
 @torch.no_grad()
 def batch_probs(self: Predictor, xb: torch.Tensor, tta: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -130,6 +130,7 @@ def probs(self: Predictor, images, tta: bool = False) -> torch.Tensor:
     if len(images) == 0: return torch.empty(0, self.info.num_classes)
     return torch.cat([self.batch_probs(xb, tta)[1].cpu() for xb, _ in self.loader(self.to_input(images))])
 
+# %% ../nbs/10_predict.ipynb #aa3675ed
 def top_classes(probs: torch.Tensor, classes, k: int = 5) -> list[list[dict]]:
     "For each row of `probs`, the `k` most probable classes as {class, index, prob}."
     p, i = probs.topk(min(k, probs.shape[-1]), dim=-1)
@@ -141,7 +142,7 @@ def predict(self: Predictor, images, topk: int = 5, tta: bool = False) -> list[l
     "The `topk` classes of each image (paths, Pillow images or a uint8 tensor), most probable first."
     return top_classes(self.probs(images, tta), self.info.classes, topk)
 
-# %% ../nbs/10_predict.ipynb #337ebe6a
+# %% ../nbs/10_predict.ipynb #66c3ceed
 def decode_files(paths, side: int, size: int, channels: int) -> tuple[np.ndarray | None, list[str | None]]:
     "The readable files of `paths` as one uint8 array (`input_image` each), and an error message or None per file."
     images, errors = [], []
@@ -156,6 +157,7 @@ def decoder_pool(workers: int):
     ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
     return ProcessPoolExecutor(workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,))
 
+# %% ../nbs/10_predict.ipynb #2d77f376
 @patch
 def predict_files(self: Predictor, paths, topk: int = 5, tta: bool = False, chunk: int = 256):
     "(path, top classes or None, error or None) for each file of `paths`, in order; decoded in worker processes."

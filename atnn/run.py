@@ -79,7 +79,7 @@ def _use_channels_last(model, loaders, name: str):
     for dl in loaders: dl.memory_format = torch.channels_last
     return model.to(memory_format=torch.channels_last)
 
-# %% ../nbs/08a_run.ipynb #38cc0019
+# %% ../nbs/08a_run.ipynb #67282dfe
 @dataclass
 class RunFolder:
     "A run's folder, with what its files record: when it started, its dataset, its device; and its printer."
@@ -89,6 +89,7 @@ class RunFolder:
     device: torch.device
     print_fn: Callable = print
 
+# %% ../nbs/08a_run.ipynb #a22240a9
 def callbacks_for(cfg: Config, run: RunFolder | None = None) -> list:
     "Every callback of a run of `cfg`; without `run`, those of a bare learner (nothing written or printed)."
     t, tta, main = cfg.train, cfg.tta, dist_env().is_main
@@ -158,7 +159,7 @@ def check_resumable(cfg: Config) -> tuple[Path, dict]:
     if missing: raise ConfigError('resume', f"{ckpt} is not an atnn checkpoint (no {', '.join(sorted(missing))})")
     return run_dir, state
 
-# %% ../nbs/08a_run.ipynb #af063259
+# %% ../nbs/08a_run.ipynb #cb43db9c
 def train(cfg: Config, print_fn=print, cbs=(), splits: Splits | None = None) -> dict:
     "Train as `cfg` says, in a new run folder (or continuing `cfg.resume`); returns the summary (also in summary.json)."
     # cbs: extra callbacks (a sweep's pruning); splits: the data already loaded for cfg.data
@@ -191,6 +192,7 @@ def train(cfg: Config, print_fn=print, cbs=(), splits: Splits | None = None) -> 
         display(Image(data=figure_png(show_results(learn)), format='png'))
     return learn.summary
 
+# %% ../nbs/08a_run.ipynb #a963f85a
 def show_results(learn: Learner, n=16, ncols=8) -> Figure:
     "The first `n` validation images with the predicted class over the actual one; wrong predictions in red."
     dl, classes = learn.val_dl, learn.info.classes

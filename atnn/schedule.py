@@ -13,7 +13,7 @@ from .optim import SAM
 # %% auto #0
 __all__ = ['create_scheduler', 'step_scheduler', 'lrs_by_epoch', 'batch_size_at', 'batch_size_table']
 
-# %% ../nbs/05_schedule.ipynb #920b2674
+# %% ../nbs/05_schedule.ipynb #f885ed9c
 def create_scheduler(cfg: SchedulerConfig, opt: torch.optim.Optimizer, epochs: int):
     "The epoch-wise LR scheduler `cfg` names for a run of `epochs` epochs, or None for `none`."
     S = torch.optim.lr_scheduler
@@ -30,6 +30,7 @@ def create_scheduler(cfg: SchedulerConfig, opt: torch.optim.Optimizer, epochs: i
         return S.SequentialLR(opt, [warmup, cosine], milestones=[w])
     raise ValueError(f"unknown scheduler {cfg.name!r}")   # unreachable: the config checks the name
 
+# %% ../nbs/05_schedule.ipynb #7214a0a7
 def step_scheduler(sched, val_loss: float):
     "Step `sched` at the end of an epoch (`plateau` watches `val_loss`)."
     if sched is None: return

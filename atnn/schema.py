@@ -78,7 +78,7 @@ def _check_value(key, v, o):
 
 
 
-# %% ../nbs/00a_schema.ipynb #88a3fee3
+# %% ../nbs/00a_schema.ipynb #65ec7ef2
 class _Opt(typing.NamedTuple):
     type: Any   # the resolved annotation
     meta: Any   # the field's metadata: doc, choices, bounds
@@ -96,6 +96,7 @@ def _section_type(tp):
     optional = typing.get_origin(tp) in (Union, types.UnionType) and len(args) == 1
     return args[0] if optional and is_dataclass(args[0]) else None
 
+# %% ../nbs/00a_schema.ipynb #5756130b
 def from_dict(cls, values, prefix=''):
     "Build dataclass `cls` from dict `values`, checking every key and value."
     if values is None: values = {}
@@ -116,7 +117,6 @@ def from_dict(cls, values, prefix=''):
     obj = cls(**kwargs)
     if hasattr(obj, 'validate'): obj.validate(prefix)
     return obj
-
 
 # %% ../nbs/00a_schema.ipynb #51526c7b
 def variant_only_keys(table: dict) -> set[str]:
@@ -190,7 +190,7 @@ def apply_overrides(d: dict, overrides) -> dict:
         node[keys[-1]] = v
     return d
 
-# %% ../nbs/00a_schema.ipynb #24a4e74a
+# %% ../nbs/00a_schema.ipynb #4ee519b8
 def _yaml_value(v) -> str:
     return 'null' if v is None else yaml.safe_dump(v, default_flow_style=True).removesuffix('...\n').strip()
 
@@ -202,6 +202,7 @@ def variant_defaults(table: dict, key: str) -> str:
     if len(by_value) == 1: return f"default {next(iter(by_value))}"
     return 'default ' + ', '.join(f"{'/'.join(names)} {v}" for v, names in by_value.items())
 
+# %% ../nbs/00a_schema.ipynb #17d0c671
 def reference_rows(cls, prefix='', variant_table=lambda cls: {}) -> list[tuple[str, Any, str]]:
     "Rows of (dotted key, default, doc) for every option of `cls`; a variant's key has its defaults in the doc."
     rows, default, table = [], cls(), variant_table(cls)
@@ -217,4 +218,3 @@ def reference_md(rows) -> str:
     "Reference `rows` as a markdown table."
     return '\n'.join(['| key | default | meaning |', '|---|---|---|']
                      + [f"| `{k}` | `{_yaml_value(v)}` | {doc.replace('|', chr(92) + '|')} |" for k, v, doc in rows])
-

@@ -94,7 +94,7 @@ class SweepConfig:
     @property
     def monitor(self) -> str: return 'val_loss' if self.metric.endswith('_loss') else 'val_acc'
 
-# %% ../nbs/11_sweep.ipynb #2573dfc2
+# %% ../nbs/11_sweep.ipynb #f4697c5f
 def _override_sweep(d: dict, overrides) -> dict:
     "Sweep dict `d` with `overrides` applied (`space.` and `overrides.` take a whole dotted config key)."
     plain = []
@@ -109,6 +109,7 @@ def _override_sweep(d: dict, overrides) -> dict:
 def _extremes(p: SpaceConfig) -> list:
     return p.choices if p.choices is not None else [p.low, p.high]
 
+# %% ../nbs/11_sweep.ipynb #4583e9cb
 def load_sweep(path, overrides=()) -> SweepConfig:
     "A checked `SweepConfig` from sweep file `path` and `key=value` overrides, its space tried against the config."
     try: d = load_yaml(path)
@@ -173,7 +174,7 @@ class OptunaPruning(Callback):
         if self.trial.should_prune(): learn.stop, self.pruned_epoch = True, learn.epoch
     def after_fit(self, learn): learn.results.pruned = self.pruned_epoch is not None
 
-# %% ../nbs/11_sweep.ipynb #8953a329
+# %% ../nbs/11_sweep.ipynb #d25d30b1
 HEARTBEAT_S, GRACE_S = 10, 60
 
 def storage_url(sweep: SweepConfig, sweep_dir) -> str:
@@ -198,6 +199,7 @@ def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
     if url.startswith('sqlite'): _serialized_sqlite(storage.engine)
     return storage
 
+# %% ../nbs/11_sweep.ipynb #ab02dca5
 def open_storage(url: str, tries: int = 8):
     "The Optuna storage at `url`: `journal:PATH` a journal file, else a database with trial heartbeats."
     if url.startswith('journal:'):
@@ -216,6 +218,7 @@ def _trials_so_far(name: str, storage) -> int:
     try: return len(optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False))
     except KeyError: return 0                              # no such study yet
 
+# %% ../nbs/11_sweep.ipynb #482536f9
 def open_study(sweep: SweepConfig, url: str, worker: int = 0) -> optuna.Study:
     "The sweep's study in the storage at `url` (created by the first caller), searching as `sweep` says."
     storage = open_storage(url)
@@ -280,7 +283,7 @@ def _objective(trial: optuna.Trial, sweep: SweepConfig, sweep_dir, device, cache
     if summary[sweep.metric] is None: raise TrainingError(f"the run's summary has no {sweep.metric}")
     return summary[sweep.metric]
 
-# %% ../nbs/11_sweep.ipynb #0e95fac3
+# %% ../nbs/11_sweep.ipynb #c78e0005
 def _pruned_note(t) -> str:
     "Where a pruned trial stopped, and its monitored metric there (Optuna's value of a pruned trial)."
     epoch = max(t.intermediate_values, default=0)
@@ -296,6 +299,7 @@ def trial_line(t: optuna.trial.FrozenTrial, metric: str) -> str:
     seconds = f"  {a['total_seconds']:.0f} s" if a.get('total_seconds') is not None else ''
     return f"trial {t.number} {state}: {result}  {_values_text(t)}  ({a.get('epochs_run') or 0} epochs{seconds})"
 
+# %% ../nbs/11_sweep.ipynb #c60109c3
 def run_trials(sweep: SweepConfig, sweep_dir, url: str, worker: int = 0, device=None, print_fn=print, max_failures=3):
     "Run trials until the study has `sweep.trials` finished or running ones: one worker of possibly many."
     optuna.logging.set_verbosity(optuna.logging.ERROR)    # atnn prints one line per trial, failures included
@@ -335,7 +339,7 @@ def prepare_sweep_dir(sweep: SweepConfig) -> Path:
     atomic_write_text(saved, yaml.safe_dump(spec, sort_keys=False))
     return d
 
-# %% ../nbs/11_sweep.ipynb #6bea374c
+# %% ../nbs/11_sweep.ipynb #a7ce593a
 _STATE_ORDER = {TrialState.COMPLETE: 0, TrialState.PRUNED: 1, TrialState.FAIL: 2, TrialState.RUNNING: 3,
                 TrialState.WAITING: 4}
 
@@ -363,6 +367,7 @@ def leaderboard(study: optuna.Study, sweep: SweepConfig) -> list[dict]:
 
 def _cell(v) -> str: return '' if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
 
+# %% ../nbs/11_sweep.ipynb #2f4c1a99
 def leaderboard_md(rows: list[dict]) -> str:
     "The leaderboard as a markdown table."
     if not rows: return "(no trials yet)\n"
@@ -379,7 +384,7 @@ def leaderboard_csv(rows: list[dict]) -> str:
     w.writeheader(); w.writerows(rows)
     return out.getvalue()
 
-# %% ../nbs/11_sweep.ipynb #d3eee573
+# %% ../nbs/11_sweep.ipynb #8c16f277
 FIGURES = {'history.png': 'plot_optimization_history', 'params.png': 'plot_slice',
            'importance.png': 'plot_param_importances'}
 
@@ -400,6 +405,7 @@ def write_figures(study: optuna.Study, sweep_dir) -> list[str]:
         written.append(name)
     return written
 
+# %% ../nbs/11_sweep.ipynb #be20cfa5
 def best_config(study: optuna.Study, sweep: SweepConfig) -> Config | None:
     "The best trial's config, named `<sweep name>-best` for a run of its own (None before a trial completes)."
     try: t = study.best_trial
@@ -419,13 +425,14 @@ def write_reports(study: optuna.Study, sweep: SweepConfig, sweep_dir) -> dict:
     return dict(sweep_dir=str(d), rows=rows, states={s: states.count(s) for s in dict.fromkeys(states)},
                 figures=write_figures(study, d), best=rows[0] if states and states[0] == 'complete' else None)
 
-# %% ../nbs/11_sweep.ipynb #fcdbd4a6
+# %% ../nbs/11_sweep.ipynb #b659b4df
 def worker_devices(n: int, device: str) -> list:
     "Each of `n` workers' device override: `cuda:(i mod G)` with G GPUs when `device` leaves the choice open."
     import torch
     gpus = torch.cuda.device_count() if device in ('auto', 'cuda') else 0
     return [f"cuda:{i % gpus}" if gpus else None for i in range(n)]
 
+# %% ../nbs/11_sweep.ipynb #ed0ef98b
 def _work_process(sweep, sweep_dir, url, worker, device, threads, stop):
     "One worker process: `run_trials` on its share of the cores until done or `stop` is set; atnn's exit status."
     import sys, torch
@@ -448,6 +455,7 @@ def _children_ignore_sigint():
         signal.signal(signal.SIGINT, handler)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
+# %% ../nbs/11_sweep.ipynb #cf9bf700
 def _run_processes(sweep: SweepConfig, sweep_dir, url: str, devices: list, first: int, stop):
     "`run_trials` in one spawned process per device entry (workers `first`, `first + 1`, ...) until done or `stop`."
     ctx, threads = mp.get_context('spawn'), max(1, (os.cpu_count() or 1) // len(devices))
@@ -480,7 +488,7 @@ def _closing_lines(report: dict, sweep: SweepConfig) -> list[str]:
                      "choose")
     return lines + [f"train it again: python train.py --config {d}/best.yaml"]
 
-# %% ../nbs/11_sweep.ipynb #29870bdd
+# %% ../nbs/11_sweep.ipynb #597a69b4
 @contextlib.contextmanager
 def _output_dir_lock(output_dir):
     "Commands on this machine take turns inside (an flock on the folder, released when the process ends)."
@@ -500,6 +508,7 @@ def _command_number(study: optuna.Study) -> int:
     study.set_user_attr('commands', n + 1)
     return n
 
+# %% ../nbs/11_sweep.ipynb #36af3a54
 def start_sweep(sweep: SweepConfig) -> tuple[Path, str, optuna.Study, int]:
     "The sweep folder, storage URL and study of `sweep`, created if new; and this command's first worker number."
     if sweep.storage: open_storage(sweep.storage)       # a bad URL or a missing driver: refused before any write

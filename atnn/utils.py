@@ -17,7 +17,7 @@ __all__ = ['AMP_DTYPES', 'atomic_write', 'atomic_write_text', 'atomic_torch_save
            'host_peak_rss_mb', 'peak_memory_mb', 'process_alive', 'in_notebook', 'stop_requested', 'check_stop',
            'deferred_ctrl_c']
 
-# %% ../nbs/00c_utils.ipynb #e9a324ee
+# %% ../nbs/00c_utils.ipynb #b0fe65e2
 def _plain_file_mode() -> int:
     "The mode `open(path, 'w')` gives a new file: 0o666 minus the process's umask."
     umask = os.umask(0o022); os.umask(umask)       # reading the umask means setting it; set it straight back
@@ -38,6 +38,7 @@ def atomic_write(path, write: Callable, mode='wb'):
         Path(tmp).unlink(missing_ok=True)
         raise
 
+# %% ../nbs/00c_utils.ipynb #37095d54
 def atomic_write_text(path, text: str):
     "Write `text` to `path` through a temporary file and a rename."
     atomic_write(path, lambda f: f.write(text), mode='w')
@@ -60,7 +61,7 @@ def flatten(d: dict, prefix='') -> dict:
         else: out[f"{prefix}{k}"] = v
     return out
 
-# %% ../nbs/00c_utils.ipynb #5c3f2c45
+# %% ../nbs/00c_utils.ipynb #7fba4de5
 def _has_mps() -> bool: return getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()
 
 def resolve_device(name: str = 'auto') -> torch.device:
@@ -75,6 +76,7 @@ def resolve_device(name: str = 'auto') -> torch.device:
         raise ConfigError('device', "mps asked for, but MPS is not available here; use auto or cpu")
     return dev
 
+# %% ../nbs/00c_utils.ipynb #f9635652
 def use_fast_cuda_kernels(device: torch.device):
     "On CUDA: let cuDNN pick the fastest convolution algorithms and use TF32 for float32 matmuls and convolutions."
     if device.type != 'cuda': return
@@ -133,7 +135,7 @@ def in_notebook() -> bool:
     shell = sys.modules['IPython'].get_ipython()
     return shell is not None and type(shell).__name__ != 'TerminalInteractiveShell'
 
-# %% ../nbs/00c_utils.ipynb #bdd62e54
+# %% ../nbs/00c_utils.ipynb #bfcf4483
 _STOP = {'event': None}                 # the event of the `deferred_ctrl_c` in force, if any
 
 def stop_requested() -> bool:
@@ -145,6 +147,7 @@ def check_stop():
     "Raise `KeyboardInterrupt` if a stop was requested: call it where stopping loses nothing."
     if stop_requested(): raise KeyboardInterrupt
 
+# %% ../nbs/00c_utils.ipynb #9bbd92f4
 @contextlib.contextmanager
 def deferred_ctrl_c(event=None, sigint=True):
     "Inside, the first Ctrl-C sets `event` (see above) and a second one raises; with `sigint=False`, only `event`."

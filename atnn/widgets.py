@@ -23,7 +23,7 @@ def _show(fig: Figure) -> Figure:
     display(Image(data=figure_png(fig), format='png'))
     return fig
 
-# %% ../nbs/12_widgets.ipynb #474b60ca
+# %% ../nbs/12_widgets.ipynb #581fe26e
 def _augment_controls(cfg: AugmentConfig) -> dict:
     import ipywidgets as W
     f = lambda v, hi, step=0.05: W.FloatSlider(value=v, min=0.0, max=hi, step=step, continuous_update=False)
@@ -44,6 +44,7 @@ def augment_config(w) -> AugmentConfig:
     "The `AugmentConfig` an `augment_explorer` widget `w` is set to."
     return _with_settings(w.base_cfg, w.kwargs)
 
+# %% ../nbs/12_widgets.ipynb #2fdfd4c1
 def augment_explorer(x: torch.Tensor, mean, cfg: AugmentConfig | None = None, n=16):
     "An ipywidgets control panel over atnn's augmentations, redrawing `n` augmented images of uint8 `x`."
     import ipywidgets as W
