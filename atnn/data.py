@@ -13,13 +13,14 @@ import torch
 from .errors import ConfigError, DataError, did_you_mean
 from .utils import atomic_torch_save
 from .formats import IDX_FILES, CIFAR_FOLDERS, read_idx
+from .images import decode_square_array, square_array
 if TYPE_CHECKING: from atnn.config import DataConfig
 
 # %% auto #0
 __all__ = ['CIFAR100_CLASSES', 'PET_BREEDS', 'DECODE_RULE', 'DatasetInfo', 'register_dataset', 'list_datasets', 'get_dataset',
-           'MissingData', 'download_with_torchvision', 'mnist_family', 'cifar', 'read_pet_list', 'convert_image',
-           'upright', 'square_image', 'decode_square', 'default_cache_dir', 'cache_key', 'cached', 'resize_images',
-           'download_dataset', 'load_split', 'check_data', 'Splits', 'load_splits', 'channel_stats']
+           'MissingData', 'download_with_torchvision', 'mnist_family', 'cifar', 'read_pet_list', 'square_image',
+           'decode_square', 'default_cache_dir', 'cache_key', 'cached', 'resize_images', 'download_dataset',
+           'load_split', 'check_data', 'Splits', 'load_splits', 'channel_stats']
 
 # %% ../nbs/01_data.ipynb #5003c135
 @dataclass
@@ -191,42 +192,14 @@ def read_pet_list(path) -> list[tuple[str, int]]:
         out.append((parts[0], int(parts[1]) - 1))
     return out
 
-# %% ../nbs/01_data.ipynb #62ad4e55
-def convert_image(im, channels: int = 3):
-    "Pillow image `im` (any mode) as RGB, or grayscale if `channels` is 1; 16-bit images scaled to 8 bits."
-    from PIL import Image
-    if im.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I'):     # Pillow's own convert would clip them at 255
-        im = Image.fromarray((np.asarray(im).astype(np.int64) >> 8).clip(0, 255).astype(np.uint8))
-    mode = 'L' if channels == 1 else 'RGB'
-    return im if im.mode == mode else im.convert(mode)
-
-def upright(im):
-    "Pillow image `im` as it is displayed: turned by its EXIF orientation (how cameras and phones store portraits)."
-    from PIL import ImageOps
-    return ImageOps.exif_transpose(im) if im.getexif().get(0x0112, 1) != 1 else im   # 0x0112: Orientation
-
-# %% ../nbs/01_data.ipynb #6d6dc539
+# %% ../nbs/01_data.ipynb #faf4237f
 def square_image(im, size: int, channels: int = 3) -> torch.Tensor:
-    "Pillow image `im` as uint8 (C, size, size): upright, converted, shorter side resized to `size`, center-cropped."
-    from PIL import Image
-    im = convert_image(upright(im), channels)
-    w, h = im.size
-    s = size / min(w, h)
-    W, H = max(size, round(w * s)), max(size, round(h * s))
-    l, t = (W - size) // 2, (H - size) // 2
-    if (W, H) != (w, h): im = im.resize((W, H), Image.BILINEAR)
-    if (W, H) != (size, size): im = im.crop((l, t, l + size, t + size))
-    return torch.from_numpy(np.asarray(im).copy()).view(size, size, channels).permute(2, 0, 1).contiguous()
+    "Pillow image `im` as uint8 (C, size, size): `square_array` (00f_images) as a tensor."
+    return torch.from_numpy(square_array(im, size, channels))
 
 def decode_square(path, size: int, channels: int = 3) -> torch.Tensor:
-    "Decode image file `path` as `square_image` does; a `DataError` naming the file if Pillow cannot read it."
-    from PIL import Image
-    try:
-        with Image.open(path) as im:
-            im.draft('L' if channels == 1 else 'RGB', (size, size))   # JPEG: decode at a reduced scale >= size (fast)
-            return square_image(im, size, channels)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise DataError(f"{path} is not a readable image ({' '.join(str(e).split())[:200]})") from None
+    "Decode image file `path` as `decode_square_array` does, as a tensor; a `DataError` names an unreadable file."
+    return torch.from_numpy(decode_square_array(path, size, channels))
 
 # %% ../nbs/01_data.ipynb #449413fe
 def _pet_sources(root):

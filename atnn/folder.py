@@ -13,25 +13,14 @@ import torch
 from tqdm.auto import tqdm
 from .errors import ConfigError, DataError
 from .utils import atomic_torch_save, process_alive
+from .images import IMG_EXTENSIONS, image_files
 from .data import (DatasetInfo, Splits, cache_key, channel_stats, decode_square, default_cache_dir,
                        register_dataset)
 if TYPE_CHECKING: from atnn.config import DataConfig
 
 # %% auto #0
-__all__ = ['IMG_EXTENSIONS', 'SPLIT_FOLDERS', 'image_files', 'find_classes', 'class_files', 'decode_files_to', 'available_memory',
-           'remove_orphans', 'decoded_split', 'split_folders', 'load_folder_splits']
-
-# %% ../nbs/01a_folder.ipynb #3e71321e
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp', '.gif')   # + gif
-
-def _visible(path: Path, top: Path) -> bool: return not any(p.startswith('.') for p in path.relative_to(top).parts)
-
-def image_files(path) -> list[Path]:
-    "`path` if it is a file, else the image files under folder `path` (recursively, sorted; hidden ones skipped)."
-    path = Path(path)
-    if not path.is_dir(): return [path]
-    return sorted(p for p in path.rglob('*')
-                  if p.suffix.lower() in IMG_EXTENSIONS and p.is_file() and _visible(p, path))
+__all__ = ['SPLIT_FOLDERS', 'find_classes', 'class_files', 'decode_files_to', 'available_memory', 'remove_orphans',
+           'decoded_split', 'split_folders', 'load_folder_splits']
 
 # %% ../nbs/01a_folder.ipynb #26c7ab2b
 def find_classes(folder: Path) -> list[str]:
