@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, contextlib, json, os, sys, traceback
 from pathlib import Path
 import yaml
-from .errors import ConfigError, DataError, TrainingError
+from .errors import ConfigError, DataError, ExportError, TrainingError
 from .config import Config, load_config
 
 # %% auto #0
@@ -78,7 +78,7 @@ def _guarded(what: str, command) -> int:
     "Run `command()` (which returns the exit status), turning what it raises into an `error:` line and status."
     try: return command()
     except ConfigError as e: return _error(_one_line(e), 2)
-    except (DataError, TrainingError) as e: return _error(_one_line(e), 1)
+    except (DataError, TrainingError, ExportError) as e: return _error(_one_line(e), 1)
     except KeyboardInterrupt: return _error("interrupted", 130)
     except Exception as e:
         traceback.print_exc()
