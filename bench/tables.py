@@ -173,6 +173,12 @@ def headline_table() -> str:
               f"**{t['speedup']:.1f}x** faster"],
              ['data pipeline with four augmentations vs torchvision `DataLoader` + transforms',
               f"**{d['ratio']:.1f}x** the images/s"]]
+    e, x = load('export_fashion')['rows'], load('export_speed')['cases']['resnet18']
+    other = sum(f['other_class'] for r in e for f in r['formats'].values())
+    rows.append(['`atnn-export` (ONNX, torch.export, timm) of the Fashion-MNIST runs vs `atnn-eval`, test split',
+                 f"{other} of {sum(r['images'] * len(r['formats']) for r in e):,} predictions differ; ONNX start-up "
+                 f"{x['start_up']['export folder (onnxruntime)']['seconds']:.1f} s without torch vs "
+                 f"{x['start_up']['run folder (torch)']['seconds']:.1f} s"])
     return table(['measured', 'result'], rows)
 
 
@@ -295,3 +301,30 @@ def toolkit_small_stem_text() -> str:
             f"by its time limit after epoch {m['epoch']} (no summary): raw weights {pct(m['val_acc'])}, EMA "
             f"{pct(m['ema_val_acc'])}, against {pct(base[m['epoch'] - 1]['val_acc'])} at the same epoch without "
             f"the tools ({pct(base[-1]['val_acc'])} after 30).")
+
+
+def export_table() -> str:
+    "Each exported file of the Fashion-MNIST runs against atnn-eval over the test split, and atnn-predict via ONNX."
+    rows = []
+    for r in load('export_fashion')['rows']:
+        for f in r['formats'].values():
+            rows.append([r['run'], f"`{f['file']}`", f"{f['bytes'] / 2**20:.1f} MB",
+                         f"{f['other_class']} of {r['images']:,}", f"{f['max_prob_diff']:.1e}"])
+        p = r['predict_png']
+        rows.append([r['run'], "`atnn-predict` on PNG files: export folder vs run folder", '',
+                     f"{p['other_class']} of {p['images']:,}", f"{p['max_prob_diff']:.1e}"])
+    return table(['run', 'file', 'size', 'images with another top class', 'largest probability difference'], rows)
+
+
+def export_speed_table() -> str:
+    "onnxruntime against the eager Predictor on the CPU, and the start-up of each predict path."
+    s, rows = load('export_speed'), []
+    for name, c in s['cases'].items():
+        lat, ips, up = c['latency_ms'], c['images_per_second'], c['start_up']
+        torch_up, onnx_up = up['run folder (torch)'], up['export folder (onnxruntime)']
+        rows.append([name, f"{lat['eager']:.2f} vs {lat['onnxruntime']:.2f} ms: **{c['latency_ratio']:.1f}x**",
+                     f"{ips['eager']:,.0f} vs {ips['onnxruntime']:,.0f}: **{c['throughput_ratio']:.2f}x**",
+                     f"{torch_up['seconds']:.1f} vs {onnx_up['seconds']:.1f} s, {torch_up['peak_mb']:.0f} vs "
+                     f"{onnx_up['peak_mb']:.0f} MB"])
+    return table(['model', 'one image: eager vs onnxruntime', 'batch 64, images/s: eager vs onnxruntime',
+                  'fresh process to its first prediction: torch vs onnxruntime'], rows)

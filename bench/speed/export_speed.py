@@ -27,7 +27,9 @@ CHILD = {'run folder (torch)': "from atnn.predict import Predictor\nm = Predicto
                                "top = list(m.predict_files([{png!r}], 1))",
          'export folder (onnxruntime)': "from atnn.onnx_predict import ExportedModel, predict_files\n"
                                         "m = ExportedModel({folder!r})\ntop = list(predict_files(m, [{png!r}], 1))"}
-REPORT = "\nimport resource, sys\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'torch' in sys.modules)"
+# VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec
+REPORT = ("\nimport sys\nhwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+          "print(int(hwm) / 1024, 'torch' in sys.modules)")
 
 
 def calls(fn, x, n: int):
