@@ -44,9 +44,8 @@ def model_speed(name: str, repeats: int) -> dict:
     pred = Predictor.from_run(OUT/name, 'best', FP32_CPU)
     onnx = load_onnx(OUT/f'{name}-export'/'model.onnx')
     x = pred.to_input(load_splits(pred.cfg.data, pred.cfg.seed).val_x[:64])
-    one, batch = best_of({'eager': calls(pred.probs, x[:1], 50), 'onnxruntime': calls(onnx, x[:1].numpy(), 50)},
-                         repeats), best_of({'eager': calls(pred.probs, x, 10), 'onnxruntime': calls(onnx, x.numpy(), 10)},
-                                           repeats)
+    one = best_of({'eager': calls(pred.probs, x[:1], 50), 'onnxruntime': calls(onnx, x[:1].numpy(), 50)}, repeats)
+    batch = best_of({'eager': calls(pred.probs, x, 10), 'onnxruntime': calls(onnx, x.numpy(), 10)}, repeats)
     return dict(latency_ms={k: v / 50 * 1000 for k, v in one.items()},
                 images_per_second={k: 640 / v for k, v in batch.items()},
                 latency_ratio=one['eager'] / one['onnxruntime'], throughput_ratio=batch['eager'] / batch['onnxruntime'])
