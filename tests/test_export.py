@@ -39,8 +39,8 @@ def test_export_then_predict_through_onnx_gives_the_run_s_lines(workdir, capsys)
 def test_predict_from_an_export_folder_never_imports_torch(workdir):
     run = quick_run(workdir)
     assert export_main([str(run), '--format', 'onnx']) == 0
-    code = ("import sys; from atnn.cli import predict_main; s = predict_main(sys.argv[1:]); "
-            "assert 'torch' not in sys.modules, 'torch was imported'; sys.exit(s)")
+    code = ("import sys; sys.modules.update(torch=None, torchvision=None, timm=None)   # as if not installed\n"
+            "from atnn.cli import predict_main; sys.exit(predict_main(sys.argv[1:]))")
     r = subprocess.run([sys.executable, '-c', code, str(run/'export'/'best'), *images(workdir, 1), '--json'],
                        cwd=workdir, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
