@@ -17,8 +17,9 @@ from .schema import (apply_overrides, fill_variant_keys, from_dict, load_yaml, o
 __all__ = ['DATA_KEYS', 'MODEL_KEYS', 'OPTIMIZER_KEYS', 'SCHEDULER_KEYS', 'VARIANTS', 'AugmentConfig', 'data_variants',
            'DataConfig', 'model_variants', 'ModelConfig', 'optimizer_variants', 'OptimizerConfig', 'SchedulerConfig',
            'BatchSizeScheduleConfig', 'EarlyStoppingConfig', 'MixupConfig', 'EMAConfig', 'GradClipConfig',
-           'TrainConfig', 'TTAConfig', 'WandbConfig', 'DistributedConfig', 'Config', 'switched_keys',
-           'apply_config_overrides', 'load_config', 'save_config', 'config_reference', 'config_reference_md']
+           'TrainConfig', 'TTAConfig', 'WandbConfig', 'TensorBoardConfig', 'DistributedConfig', 'Config',
+           'switched_keys', 'apply_config_overrides', 'load_config', 'save_config', 'config_reference',
+           'config_reference_md']
 
 # %% ../nbs/00b_config.ipynb #55c4dcf0
 @dataclass
@@ -304,6 +305,11 @@ class WandbConfig:
     group: Optional[str] = option(None, "W&B group of the run (a sweep sets its name)")
 
 @dataclass
+class TensorBoardConfig:
+    "TensorBoard event files in the run folder's `tb/` (see 07a_tracking): `tensorboard --logdir runs/`."
+    enabled: bool = option(False, "write TensorBoard events (needs `pip install tensorboard`; without it: a note)")
+
+@dataclass
 class DistributedConfig:
     "Data-parallel training under `torchrun` (see 02b_distributed); ignored by a single process."
     backend: str = option('auto', "auto (nccl on CUDA, gloo on the CPU) | nccl | gloo",
@@ -329,6 +335,7 @@ class Config:
     train: TrainConfig = section(TrainConfig, "training loop")
     tta: TTAConfig = section(TTAConfig, "test-time augmentation")
     wandb: WandbConfig = section(WandbConfig, "Weights & Biases tracking")
+    tensorboard: TensorBoardConfig = section(TensorBoardConfig, "TensorBoard event files")
     distributed: DistributedConfig = section(DistributedConfig, "multi-process training with torchrun")
 
     def validate(self, prefix=''):

@@ -25,7 +25,7 @@ from .schedule import create_scheduler
 from .callbacks import (BatchSizeScheduler, Checkpoints, Curves, EarlyStopping, EpochPrinter, MetricsFile,
                             TestEval, SummaryFile, TTAEval, LiveCurves, figure_png)
 from .checkpoint import load_learner_state, read_checkpoint
-from .tracking import WandbLogger
+from .tracking import TensorBoardLogger, WandbLogger
 from .regularize import EMAEval, attach_regularizers
 from .utils import autocast, supported_precision
 from .learner import Learner
@@ -107,6 +107,7 @@ def callbacks_for(cfg: Config, run: RunFolder | None = None) -> list:
     if main and t.progress and in_notebook(): cbs.append(LiveCurves())      # curves in the cell's output
     if main and cfg.wandb.enabled:
         cbs.append(WandbLogger(cfg.wandb, run.path, cfg.to_dict(), run.path.name, run.print_fn))
+    if main and cfg.tensorboard.enabled: cbs.append(TensorBoardLogger(run.path, cfg.to_dict(), run.print_fn))
     return cbs
 
 # %% ../nbs/08a_run.ipynb #a0fd30ef

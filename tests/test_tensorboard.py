@@ -1,0 +1,23 @@
+"TensorBoard end to end: a run's event files read back with TensorBoard's reader; without TensorBoard, a note."
+import sys
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from atnn.cli import main
+from conftest import read_metrics
+
+
+def test_a_run_writes_its_epochs_config_hparams_and_curves(workdir):
+    assert main(['--config', 'quick.yaml', 'name=tb', 'tensorboard.enabled=true']) == 0
+    run = workdir/'runs'/'tb'
+    events = EventAccumulator(str(run/'tb'), size_guidance={'images': 4}).Reload()
+    tags = events.Tags()
+    assert [e.value for e in events.Scalars('val/acc')] == [m['val_acc'] for m in read_metrics(run)]
+    assert {'train/loss', 'train/acc', 'val/loss', 'lr', 'batch_size', 'time/epoch_seconds'} <= set(tags['scalars'])
+    assert 'config/text_summary' in tags['tensors'] and tags['images'] == ['curves']
+    assert '_hparams_/experiment' in str(events.summary_metadata)
+
+
+def test_without_tensorboard_a_note_and_training_goes_on(workdir, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, 'torch.utils.tensorboard', None)           # as if it were not installed
+    assert main(['--config', 'quick.yaml', 'name=notb', 'tensorboard.enabled=true', 'train.epochs=1']) == 0
+    assert capsys.readouterr().out.count('note: tensorboard is not installed') == 1
+    assert (workdir/'runs'/'notb'/'summary.json').is_file() and not (workdir/'runs'/'notb'/'tb').exists()
