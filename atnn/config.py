@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Union
 from pathlib import Path
 import yaml
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .schema import (apply_overrides, fill_variant_keys, from_dict, load_yaml, off_section, option, parse_override,
                          reference_md, reference_rows, section, variant_only_keys)
 
@@ -71,6 +71,9 @@ class DataConfig:
     num_workers: int = option(3, "threads that decode image files once before caching (oxford_pet, "
                                  "folder); processes that decode for atnn-predict", ge=0)
     val_batch_size: int = option(500, "batch size for validation", ge=1)
+    sampler: str = option('shuffle', "shuffle: each training image once per epoch | balanced: each epoch draws images "
+                                     "(with replacement) with probability inversely proportional to their class's "
+                                     "count", choices=['shuffle', 'balanced'])
     channels: Optional[int] = option(None, "folder: 3 = RGB, 1 = grayscale (every image is converted)",
                                      choices=[1, 3])
     skip_bad_images: Optional[bool] = option(None, "folder: skip files Pillow cannot read (and list them) instead "
@@ -268,6 +271,9 @@ class TrainConfig:
                                   "starts")
     progress: bool = option(True, "show a progress bar (hidden automatically when output is not a terminal or "
                                   "notebook)")
+    class_weights: Union[str, list[float], None] = option(None, "null | balanced | [w0, w1, ...]: a weighted training "
+                                                          "cross-entropy (balanced: inversely proportional to the "
+                                                          "training split's class counts)")
     label_smoothing: float = option(0.0, "training loss only: the target puts 1 - s on the class and s/classes on "
                                          "every class (validation is always plain cross-entropy)", ge=0, lt=1)
     mixup: Optional[MixupConfig] = off_section("mixup / cutmix of training batches")
@@ -275,6 +281,12 @@ class TrainConfig:
     grad_clip: Optional[GradClipConfig] = off_section("gradient clipping")
 
     def validate(self, prefix=''):
+        w = self.class_weights
+        if isinstance(w, str) and w != 'balanced':
+            raise ConfigError(prefix + 'class_weights', f"must be null, balanced or a list of weights, got {w!r}"
+                              + did_you_mean(w, ['balanced']))
+        if isinstance(w, list) and (min(w, default=0) < 0 or sum(w) <= 0):
+            raise ConfigError(prefix + 'class_weights', f"weights must be >= 0 and not all 0, got {w}")
         b = self.batch_size_schedule
         if b.policy == 'linear' and b.max_batch_size < self.batch_size:
             raise ConfigError(prefix + 'batch_size_schedule.max_batch_size',

@@ -8,7 +8,7 @@ import torch
 from .augment import Augment
 
 # %% auto #0
-__all__ = ['fits_on_device', 'DeviceLoader', 'image_grid', 'show_batch']
+__all__ = ['fits_on_device', 'DeviceLoader', 'class_counts', 'balanced_weights', 'imbalance_note', 'image_grid', 'show_batch']
 
 # %% ../nbs/02a_loader.ipynb #fe0473b8
 def fits_on_device(x: torch.Tensor, device: torch.device, fraction=0.25) -> bool:
@@ -21,7 +21,8 @@ def fits_on_device(x: torch.Tensor, device: torch.device, fraction=0.25) -> bool
 class DeviceLoader:
     "Batches of (normalized float images, labels) from uint8 images `x` and labels `y`."
     def __init__(self, x, y, batch_size, mean, std, shuffle=False, seed=0, device='cpu', augment: Augment | None = None,
-                 keep_on_device: bool | None = None, channels_last=False, rank=0, world_size=1, pin_memory=True):
+                 keep_on_device: bool | None = None, channels_last=False, rank=0, world_size=1, pin_memory=True,
+                 sample_weights: torch.Tensor | None = None):
         self.device = torch.device(device)
         self.on_device = fits_on_device(x, self.device) if keep_on_device is None else keep_on_device
         pin = not self.on_device and self.device.type == 'cuda' and pin_memory
@@ -34,6 +35,7 @@ class DeviceLoader:
         self.generator = torch.Generator().manual_seed(seed)    # on the CPU: the same order on every device
         self.rank, self.world_size = rank, world_size           # this process's share of every batch (02b_distributed)
         self.batch_weight = 1.0
+        self.sample_weights = sample_weights    # per image: an epoch draws len(x) images by them (with replacement)
 
     def batch_starts(self) -> list[int]:
         "Where each (global) batch starts; a last batch too small to give every process 2 images joins the one before."
@@ -51,7 +53,9 @@ class DeviceLoader:
 
     def __iter__(self):
         n, starts = len(self.x), self.batch_starts()
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        order = (torch.multinomial(self.sample_weights, n, replacement=True, generator=self.generator)
+                 if self.sample_weights is not None else torch.randperm(n, generator=self.generator) if self.shuffle
+                 else torch.arange(n))
         order_on_device = order.to(self.device)         # one copy per epoch, not one per batch
         for i, end in zip(starts, starts[1:] + [n]):
             mine = slice(i + self.rank, end, self.world_size)          # every world_size-th image of the batch
@@ -60,6 +64,25 @@ class DeviceLoader:
             xb = self.augment(xb) if self.augment is not None else xb.float().div_(255)
             xb = xb.sub_(self.mean).div_(self.std).contiguous(memory_format=self.memory_format)   # xb is ours
             yield xb, self.y[order_on_device[mine]]
+
+# %% ../nbs/02a_loader.ipynb #0edfb0ab
+def class_counts(y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    "Images of each class among labels `y`."
+    return torch.bincount(y.cpu(), minlength=num_classes)
+
+def balanced_weights(y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    "Per-class weights `n / (classes present * count)` of labels `y` (0 for a class without images)."
+    counts = class_counts(y, num_classes).double()
+    present = int((counts > 0).sum())
+    return torch.where(counts > 0, len(y) / (present * counts.clamp(min=1)), 0.0).float()
+
+def imbalance_note(y: torch.Tensor, classes, ratio: float = 2.0) -> str | None:
+    "A note with the class counts when the largest class has more than `ratio` times the images of the smallest."
+    counts = class_counts(y, len(classes))
+    if counts.min() * ratio >= counts.max(): return None
+    listed = ', '.join(f"{c} {n:,}" for c, n in zip(classes, counts.tolist()))
+    return (f"note: the training split's classes are imbalanced ({listed}); train.class_weights=balanced or "
+            "data.sampler=balanced may help the small ones (atnn-eval reports each class's recall)")
 
 # %% ../nbs/02a_loader.ipynb #777609c6
 def image_grid(x: torch.Tensor, titles=None, ncols=8, size=1.4, colors=None):

@@ -11,13 +11,16 @@ from timm.data import Mixup
 from timm.data.mixup import mixup_target
 from timm.loss import SoftTargetCrossEntropy
 from timm.utils import ModelEmaV3
+from .errors import ConfigError
 from .distributed import unwrap
+from .loader import balanced_weights
 from .callbacks import ORDER, Callback, selects_ema
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: from atnn.config import EMAConfig, TrainConfig
 
 # %% auto #0
-__all__ = ['BatchMixer', 'train_loss_func', 'WeightEMA', 'EMAEval', 'attach_regularizers']
+__all__ = ['BatchMixer', 'weighted_soft_cross_entropy', 'train_loss_func', 'class_weights_for', 'WeightEMA', 'EMAEval',
+           'attach_regularizers']
 
 # %% ../nbs/07b_regularize.ipynb #e4eed354
 class BatchMixer:
@@ -41,11 +44,27 @@ class BatchMixer:
         return (targets - self.smoothing / self.num_classes) / (1 - self.smoothing)
 
 # %% ../nbs/07b_regularize.ipynb #8e35f7f6
-def train_loss_func(train: TrainConfig, mixer: BatchMixer | None):
-    "The training loss: soft-target cross-entropy on mixed batches, else cross-entropy with `train.label_smoothing`."
-    if mixer is not None: return SoftTargetCrossEntropy()        # mixup's targets already carry the smoothing
-    if not train.label_smoothing: return F.cross_entropy
-    return functools.partial(F.cross_entropy, label_smoothing=train.label_smoothing)
+def weighted_soft_cross_entropy(logits, targets, weight: torch.Tensor):
+    "Cross-entropy of soft `targets` with class `weight`s; for one-hot targets exactly `F.cross_entropy(weight=)`."
+    weighted = targets * weight                                  # each image's share of each class, weighted
+    return -(weighted * logits.log_softmax(-1)).sum() / weighted.sum()
+
+def train_loss_func(train: TrainConfig, mixer: BatchMixer | None, class_weights: torch.Tensor | None = None):
+    "The training loss: cross-entropy with `train.label_smoothing` and `class_weights`; soft-target on mixed batches."
+    w = class_weights
+    if mixer is not None:                                        # mixup's targets already carry the smoothing
+        return SoftTargetCrossEntropy() if w is None else functools.partial(weighted_soft_cross_entropy, weight=w)
+    if not train.label_smoothing and w is None: return F.cross_entropy
+    return functools.partial(F.cross_entropy, label_smoothing=train.label_smoothing, weight=w)
+
+def class_weights_for(train: TrainConfig, y: torch.Tensor, num_classes: int) -> torch.Tensor | None:
+    "The loss's class weights `train.class_weights` asks for, for training labels `y`; a `ConfigError` if misfit."
+    w = train.class_weights
+    if w is None: return None
+    if w == 'balanced': return balanced_weights(y, num_classes)
+    if len(w) != num_classes:
+        raise ConfigError('train.class_weights', f"has {len(w)} weights but the dataset has {num_classes} classes")
+    return torch.tensor(w, dtype=torch.float32)
 
 # %% ../nbs/07b_regularize.ipynb #fdbcae15
 class WeightEMA:
@@ -84,9 +103,10 @@ class EMAEval(Callback):
         unwrap(learn.model).load_state_dict(learn.ema.module.state_dict())   # restore_best (next) may take the best
 
 # %% ../nbs/07b_regularize.ipynb #4f37e132
-def attach_regularizers(learn, train: TrainConfig, num_classes: int):
+def attach_regularizers(learn, train: TrainConfig, num_classes: int, class_weights: torch.Tensor | None = None):
     "Give `learn` what `train` asks for: mixup/cutmix, the training loss, gradient clipping, the weight average."
     learn.mixer = BatchMixer(train, num_classes) if train.mixup is not None else None
-    learn.train_loss_func, learn.clip = train_loss_func(train, learn.mixer), train.grad_clip
+    weights = None if class_weights is None else class_weights.to(learn.device)
+    learn.train_loss_func, learn.clip = train_loss_func(train, learn.mixer, weights), train.grad_clip
     if train.ema is not None: learn.ema = WeightEMA(learn.model, train.ema)     # EMAEval evaluates it (08a_run)
     return learn

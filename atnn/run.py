@@ -17,7 +17,7 @@ from .utils import (atomic_write, atomic_write_text, flatten, in_notebook, resol
 from .data import DatasetInfo, Splits, check_data, load_splits
 from .folder import load_folder_splits     # noqa: F401  (registers the `folder` dataset)
 from .augment import Augment
-from .loader import DeviceLoader, image_grid
+from .loader import DeviceLoader, balanced_weights, image_grid, imbalance_note
 from .distributed import broadcast_object, dist_env, distributed, init_distributed, local_main_first, wrap_ddp
 from .models import check_model, count_params, create_model
 from .optim import create_optimizer
@@ -26,7 +26,7 @@ from .callbacks import (BatchSizeScheduler, Checkpoints, Curves, EarlyStopping, 
                             TestEval, SummaryFile, TTAEval, LiveCurves, figure_png)
 from .checkpoint import load_learner_state, read_checkpoint
 from .tracking import TensorBoardLogger, WandbLogger
-from .regularize import EMAEval, attach_regularizers
+from .regularize import EMAEval, attach_regularizers, class_weights_for
 from .utils import autocast, supported_precision
 from .learner import Learner
 from matplotlib.figure import Figure
@@ -122,9 +122,13 @@ def create_learner(cfg: Config, cbs=(), splits: Splits | None = None) -> Learner
         with local_main_first(): splits = load_splits(cfg.data, cfg.seed)     # one download and decode per machine
     s = splits                                  # given: e.g. a sweep worker's, loaded once for all its trials
     shard = dict(rank=env.rank, world_size=env.world_size)       # same order everywhere, a disjoint share each
+    weights, k = class_weights_for(t, s.train_y, s.info.num_classes), s.info.num_classes     # checked: nothing written
+    if (note := imbalance_note(s.train_y, s.info.classes)) and env.is_main: print(note)
+    per_image = balanced_weights(s.train_y, k)[s.train_y] if cfg.data.sampler == 'balanced' else None
     augment = create_augment(cfg.data.augment, s.info, cfg.seed + env.rank, device, t.compile, cfg.tta.enabled)
     train_dl = DeviceLoader(s.train_x, s.train_y, t.batch_size, s.info.mean, s.info.std, shuffle=True, seed=cfg.seed,
-                            device=device, augment=augment, pin_memory=not s.memory_mapped, **shard)
+                            device=device, augment=augment, pin_memory=not s.memory_mapped, sample_weights=per_image,
+                            **shard)
     val_dl = DeviceLoader(s.val_x, s.val_y, cfg.data.val_batch_size, s.info.mean, s.info.std, device=device, **shard)
     test_dl = None if s.test_x is None else DeviceLoader(s.test_x, s.test_y, cfg.data.val_batch_size, s.info.mean,
                                                          s.info.std, device=device, **shard)
@@ -138,7 +142,7 @@ def create_learner(cfg: Config, cbs=(), splits: Splits | None = None) -> Learner
                     cbs=[*cbs, *callbacks_for(cfg)], device=device, progress=t.progress and env.is_main,
                     precision=supported_precision(t.precision, device), compiled=t.compile, test_dl=test_dl)
     learn.info = s.info                     # the dataset's classes and normalization, for the checkpoints
-    return attach_regularizers(learn, t, s.info.num_classes)   # label smoothing, mixup, clipping, EMA
+    return attach_regularizers(learn, t, s.info.num_classes, weights)   # smoothing, weights, mixup, clipping, EMA
 
 # %% ../nbs/08a_run.ipynb #0fcb8734
 def check_resumable(cfg: Config) -> tuple[Path, dict]:

@@ -1,0 +1,31 @@
+"Imbalanced classes from the command line: class weights and the balanced sampler, bad values, exact resume."
+import pytest
+import torch
+from atnn.cli import main
+from conftest import metrics, timeless
+
+
+@pytest.mark.parametrize('override,message', [
+    ('train.class_weights=[1,2]', "train.class_weights: has 2 weights but the dataset has 10 classes"),
+    ('train.class_weights=[1,-1,1,1,1,1,1,1,1,1]', "train.class_weights: weights must be >= 0 and not all 0"),
+    ('train.class_weights=[0,0,0,0,0,0,0,0,0,0]', "train.class_weights: weights must be >= 0 and not all 0"),
+    ('train.class_weights=balancd', "train.class_weights: must be null, balanced or a list of weights, got 'balancd' "
+                                    "(did you mean 'balanced'?)"),
+    ('data.sampler=weighted', "data.sampler: must be one of shuffle, balanced; got 'weighted'")])
+def test_bad_values_exit_2_with_one_line_and_write_nothing(workdir, capsys, override, message):
+    assert main(['--config', 'quick.yaml', override]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count('\n') == 1, err
+    assert not (workdir/'runs').exists()
+
+
+def test_weighted_and_balanced_runs_train_and_resume_exactly(workdir):
+    both = ['train.class_weights=balanced', 'data.sampler=balanced']
+    assert main(['--config', 'quick.yaml', 'name=full', *both]) == 0
+    assert main(['--config', 'quick.yaml', 'name=part', 'train.epochs=1', *both]) == 0
+    assert main(['--config', 'quick.yaml', 'name=part', 'resume=runs/part', *both]) == 0
+    assert timeless(metrics(workdir, 'part')) == timeless(metrics(workdir, 'full'))
+    assert main(['--config', 'quick.yaml', 'name=plain']) == 0
+    assert timeless(metrics(workdir, 'plain')) != timeless(metrics(workdir, 'full'))   # the options do something
+    weights = [torch.load(workdir/'runs'/n/'checkpoints'/'last.pt', weights_only=True)['model'] for n in ('part', 'full')]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
