@@ -27,5 +27,6 @@ def test_weighted_and_balanced_runs_train_and_resume_exactly(workdir):
     assert timeless(metrics(workdir, 'part')) == timeless(metrics(workdir, 'full'))
     assert main(['--config', 'quick.yaml', 'name=plain']) == 0
     assert timeless(metrics(workdir, 'plain')) != timeless(metrics(workdir, 'full'))   # the options do something
-    weights = [torch.load(workdir/'runs'/n/'checkpoints'/'last.pt', weights_only=True)['model'] for n in ('part', 'full')]
+    last = lambda n: torch.load(workdir/'runs'/n/'checkpoints'/'last.pt', weights_only=True)['model']
+    weights = [last('part'), last('full')]
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
