@@ -271,6 +271,8 @@ class TrainConfig:
                                   "starts")
     progress: bool = option(True, "show a progress bar (hidden automatically when output is not a terminal or "
                                   "notebook)")
+    accumulate: int = option(1, "micro-batches per optimizer step (gradient accumulation): batch_size images per "
+                                "step in `accumulate` forward/backward passes, for less memory", ge=1)
     class_weights: Union[str, list[float], None] = option(None, "null | balanced | [w0, w1, ...]: a weighted training "
                                                           "cross-entropy (balanced: inversely proportional to the "
                                                           "training split's class counts)")
@@ -287,6 +289,9 @@ class TrainConfig:
                               + did_you_mean(w, ['balanced']))
         if isinstance(w, list) and (min(w, default=0) < 0 or sum(w) <= 0):
             raise ConfigError(prefix + 'class_weights', f"weights must be >= 0 and not all 0, got {w}")
+        if self.accumulate > self.batch_size:
+            raise ConfigError(prefix + 'accumulate', f"{self.accumulate} micro-batches of a batch of {self.batch_size} "
+                              "images leave some empty: use at most train.batch_size")
         b = self.batch_size_schedule
         if b.policy == 'linear' and b.max_batch_size < self.batch_size:
             raise ConfigError(prefix + 'batch_size_schedule.max_batch_size',

@@ -4,8 +4,9 @@
 
 # %% ../nbs/08_learner.ipynb #8fd51dad
 from __future__ import annotations
-import copy, math, time
+import contextlib, copy, math, time
 from dataclasses import dataclass
+from fastcore.basics import patch
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -21,8 +22,7 @@ from .checkpoint import learner_state, load_learner_state
 from .callbacks import RunResults, run_callbacks
 
 # %% auto #0
-__all__ = ['EpochMeter', 'nan_loss_error', 'Learner', 'train_step', 'compile_warm_up', 'LRFind', 'steepest_lr', 'valley_lr',
-           'lr_find']
+__all__ = ['EpochMeter', 'nan_loss_error', 'Learner', 'compile_warm_up', 'LRFind', 'steepest_lr', 'valley_lr', 'lr_find']
 
 # %% ../nbs/08_learner.ipynb #a00711e4
 class EpochMeter:
@@ -72,7 +72,7 @@ class Learner:
         self.cbs, self.history, self.stop, self.epoch, self.epochs, self.error = list(cbs), [], False, 0, 0, None
         self.results = RunResults()         # the run's end (07_callbacks); error: what ended the last fit
         self.metrics, self.summary, self.info = {}, {}, None   # an epoch's numbers, the run's, the dataset (08a_run)
-        self.train_loss_func, self.mixer, self.clip, self.ema = loss_func, None, None, None   # see 07b_regularize
+        self.train_loss_func, self.mixer, self.clip, self.ema, self.accumulate = loss_func, None, None, None, 1  # 07b
     def callback(self, event: str): run_callbacks(self.cbs, event, self)
     def eval_step(self, xb, yb, loss_func=None):
         with autocast(self.device, self.amp_dtype): out = self.model(xb)
@@ -125,21 +125,32 @@ class Learner:
             finally: self.callback('cleanup_fit')      # always: e.g. the W&B run is closed, as failed if it did
         return self.history
 
-# %% ../nbs/08_learner.ipynb #85aeb156
+# %% ../nbs/08_learner.ipynb #1dd74871
+@patch
+def forward_backward(self: Learner, xb, yb):
+    "Forward and backward over batch `xb` in `self.accumulate` micro-batches; (outputs, the batch's mean loss)."
+    n = min(self.accumulate, len(xb))                       # a last batch smaller than N: one image each
+    chunks = list(zip(xb.tensor_split(n), yb.tensor_split(n)))
+    outs, total = [], 0.0
+    for i, (x, y) in enumerate(chunks):
+        last = i == len(chunks) - 1
+        with contextlib.nullcontext() if last else getattr(self.model, 'no_sync', contextlib.nullcontext)():
+            out, loss = self.eval_step(x, y, self.train_loss_func)
+            self.backward(loss * (len(x) / len(xb)))           # each micro-batch by its share of the images
+        outs.append(out.detach()); total = total + loss.detach() * (len(x) / len(xb))
+    return torch.cat(outs), total
+
+@patch
 def train_step(self: Learner, xb, yb):
     "Mix, forward, backward, clip, step (SAM: again at perturbed weights), average; (out, loss, labels counted)."
     if self.mixer is not None: xb, yb = self.mixer(xb, yb)
-    out, loss = self.eval_step(xb, yb, self.train_loss_func)
     self.opt.zero_grad(set_to_none=True)
-    self.backward(loss)
-    if isinstance(self.opt, SAM):
-        again = lambda: self.backward(self.eval_step(xb, yb, self.train_loss_func)[1])
-        sam_step(self.opt, self.model, again, self.scaler, self.clip)
+    out, loss = self.forward_backward(xb, yb)
+    if isinstance(self.opt, SAM):                            # the second pass over the whole batch too
+        sam_step(self.opt, self.model, lambda: self.forward_backward(xb, yb), self.scaler, self.clip)
     else: optimizer_step(self.opt, self.scaler, self.clip)
     if self.ema is not None: self.ema.update(self.model)
     return out, loss, yb if self.mixer is None else self.mixer.label_weights(yb)
-
-Learner.train_step = train_step
 
 # %% ../nbs/08_learner.ipynb #a8899078
 def compile_warm_up(learn: Learner):

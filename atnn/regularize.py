@@ -108,5 +108,6 @@ def attach_regularizers(learn, train: TrainConfig, num_classes: int, class_weigh
     learn.mixer = BatchMixer(train, num_classes) if train.mixup is not None else None
     weights = None if class_weights is None else class_weights.to(learn.device)
     learn.train_loss_func, learn.clip = train_loss_func(train, learn.mixer, weights), train.grad_clip
+    learn.accumulate = train.accumulate                    # micro-batches per optimizer step (08_learner)
     if train.ema is not None: learn.ema = WeightEMA(learn.model, train.ema)     # EMAEval evaluates it (08a_run)
     return learn

@@ -1,4 +1,4 @@
-"Imbalanced classes from the command line: class weights and the balanced sampler, bad values, exact resume."
+"Imbalanced classes and gradient accumulation from the command line: bad values, exact resume."
 import pytest
 import torch
 from atnn.cli import main
@@ -30,3 +30,20 @@ def test_weighted_and_balanced_runs_train_and_resume_exactly(workdir):
     last = lambda n: torch.load(workdir/'runs'/n/'checkpoints'/'last.pt', weights_only=True)['model']
     weights = [last('part'), last('full')]
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+@pytest.mark.parametrize('override,message', [
+    ('train.accumulate=0', "train.accumulate: must be >= 1, got 0"),
+    ('train.accumulate=64', "train.accumulate: 64 micro-batches of a batch of 32 images leave some empty")])
+def test_bad_accumulation_exits_2(workdir, capsys, override, message):
+    assert main(['--config', 'quick.yaml', override]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {message}")
+    assert not (workdir/'runs').exists()
+
+
+def test_accumulated_run_resumes_exactly(workdir):
+    acc = ['train.accumulate=3', 'data.sampler=balanced']
+    assert main(['--config', 'quick.yaml', 'name=full', *acc]) == 0
+    assert main(['--config', 'quick.yaml', 'name=part', 'train.epochs=1', *acc]) == 0
+    assert main(['--config', 'quick.yaml', 'name=part', 'resume=runs/part', *acc]) == 0
+    assert timeless(metrics(workdir, 'part')) == timeless(metrics(workdir, 'full'))
