@@ -328,3 +328,20 @@ def export_speed_table() -> str:
                      f"{onnx_up['peak_mb']:.0f} MB"])
     return table(['model', 'one image: eager vs onnxruntime', 'batch 64, images/s: eager vs onnxruntime',
                   'fresh process to its first prediction: torch vs onnxruntime'], rows)
+
+
+def imbalance_table() -> str:
+    "Fashion-MNIST with three classes cut to a tenth: plain vs class weights vs the balanced sampler."
+    r = load('imbalance_fashion')
+    rows = [[x['model'], f"`{x['variant']}`", x['epochs'], pct(x['accuracy']), pct(x['mean_cut_recall']),
+             ', '.join(f"{k} {pct(v)}" for k, v in x['cut_recall'].items()), pct(x['other_recall'])] for x in r['rows']]
+    return table(['model', 'variant', 'epochs', 'test accuracy', 'recall of the cut classes (mean)', 'each',
+                  'recall of the other 7 (mean)'], rows)
+
+
+def accumulate_table() -> str:
+    "One step of 512 against 4 x 128 accumulated: accuracy by epoch and peak training memory."
+    r = load('accumulate_fashion')
+    rows = [[x['run'], ' / '.join(pct(a) for a in x['val_acc']), f"{x['peak_train_mem_mb']:,.0f} MB",
+             f"{x['epoch_seconds']:.1f} s"] for x in r['rows']]
+    return table(['resnet18, batch 512', 'validation accuracy by epoch', 'peak training memory', 'fastest epoch'], rows)
