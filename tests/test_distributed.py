@@ -37,6 +37,15 @@ def test_two_processes_match_one_with_the_same_global_batch(workdir):
     for k in e1: torch.testing.assert_close(e2[k], e1[k], rtol=1e-4, atol=1e-6)
 
 
+def test_accumulation_under_torchrun_matches_one_process(workdir):
+    "3 micro-batches of each process's share (17 and 16 images), all-reduced once (no_sync before): one process's step."
+    acc = (*MLP, 'train.accumulate=3', 'train.epochs=1')
+    one, two = run_cli(*acc, 'name=one', cwd=workdir), run_cli(*acc, 'name=two', cwd=workdir, entry=TORCHRUN)
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    w1, w2 = weights(workdir/'runs'/'one'), weights(workdir/'runs'/'two')
+    for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-4, atol=1e-6)
+
+
 def test_resume_under_torchrun_continues_exactly(workdir):
     aug = ('data.augment.hflip=true', 'data.augment.random_crop=true', 'model.dropout=0.2')   # per-rank random draws
     torchrun = lambda *args: run_cli('--config', 'quick.yaml', *aug, *args, cwd=workdir, entry=TORCHRUN)
