@@ -4,7 +4,7 @@
 
 # %% ../nbs/10b_export.ipynb #b145d222
 from __future__ import annotations
-import contextlib, dataclasses, hashlib, io, json, shutil, warnings
+import contextlib, hashlib, io, json, shutil, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np

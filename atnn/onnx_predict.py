@@ -11,19 +11,23 @@ from .errors import ConfigError, DataError, ExportError
 from .images import decode_square_array
 
 # %% auto #0
-__all__ = ['is_export_folder', 'read_manifest', 'ExportedModel', 'read_image', 'top_classes', 'predict_arrays', 'predict_files']
+__all__ = ['USED', 'is_export_folder', 'read_manifest', 'ExportedModel', 'read_image', 'top_classes', 'predict_arrays',
+           'predict_files']
 
 # %% ../nbs/10c_onnx_predict.ipynb #306d1cd7
 def is_export_folder(path) -> bool:
     "Does `path` hold an atnn export (a `manifest.json` of `atnn-export`, as opposed to a run's `config.yaml`)?"
     return (Path(path)/'manifest.json').is_file() and not (Path(path)/'config.yaml').is_file()
 
+USED = ('model.onnx', 'preprocess.json')      # what predicting reads: only these are hashed at each start
+
 def read_manifest(folder: Path) -> dict:
-    "The manifest of export `folder`, after checking every file it lists against its sha256."
+    "The manifest of export `folder`, after checking the files predicting reads against their sha256."
     try: manifest = json.loads((folder/'manifest.json').read_text())
     except (OSError, ValueError) as e: raise ExportError(f"{folder}/manifest.json is unreadable ({e}); export again")
-    for name, entry in manifest.get('files', {}).items():
-        path = folder/name
+    for name in USED:
+        path, entry = folder/name, manifest.get('files', {}).get(name)
+        if entry is None: raise ExportError(f"{folder}/manifest.json lists no {name}; export again with --format onnx")
         if not path.is_file(): raise ExportError(f"{path} is missing from the export folder; export again")
         if hashlib.sha256(path.read_bytes()).hexdigest() != entry['sha256']:
             raise ExportError(f"{path} was changed since it was exported (its checksum does not match "

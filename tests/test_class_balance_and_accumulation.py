@@ -21,12 +21,16 @@ def test_bad_values_exit_2_with_one_line_and_write_nothing(workdir, capsys, over
     assert not (workdir/'runs').exists()
 
 
-def test_weighted_and_balanced_runs_train_and_resume_exactly(workdir):
-    both = ['train.class_weights=balanced', 'data.sampler=balanced']
-    assert main(['--config', 'quick.yaml', 'name=full', *both]) == 0
-    assert main(['--config', 'quick.yaml', 'name=part', 'train.epochs=1', *both]) == 0
-    assert main(['--config', 'quick.yaml', 'name=part', 'resume=runs/part', *both]) == 0
+def full_and_resumed(workdir, *overrides):
+    "Run `overrides` for 2 epochs as `full`, and for 1 then resumed to 2 as `part`; check their metrics are equal."
+    assert main(['--config', 'quick.yaml', 'name=full', *overrides]) == 0
+    assert main(['--config', 'quick.yaml', 'name=part', 'train.epochs=1', *overrides]) == 0
+    assert main(['--config', 'quick.yaml', 'name=part', 'resume=runs/part', *overrides]) == 0
     assert timeless(metrics(workdir, 'part')) == timeless(metrics(workdir, 'full'))
+
+
+def test_weighted_and_balanced_runs_train_and_resume_exactly(workdir):
+    full_and_resumed(workdir, 'train.class_weights=balanced', 'data.sampler=balanced')
     assert main(['--config', 'quick.yaml', 'name=plain']) == 0
     assert timeless(metrics(workdir, 'plain')) != timeless(metrics(workdir, 'full'))   # the options do something
     last = lambda n: torch.load(workdir/'runs'/n/'checkpoints'/'last.pt', weights_only=True)['model']
@@ -35,8 +39,4 @@ def test_weighted_and_balanced_runs_train_and_resume_exactly(workdir):
 
 
 def test_accumulated_run_resumes_exactly(workdir):
-    acc = ['train.accumulate=3', 'data.sampler=balanced']
-    assert main(['--config', 'quick.yaml', 'name=full', *acc]) == 0
-    assert main(['--config', 'quick.yaml', 'name=part', 'train.epochs=1', *acc]) == 0
-    assert main(['--config', 'quick.yaml', 'name=part', 'resume=runs/part', *acc]) == 0
-    assert timeless(metrics(workdir, 'part')) == timeless(metrics(workdir, 'full'))
+    full_and_resumed(workdir, 'train.accumulate=3', 'data.sampler=balanced')

@@ -12,7 +12,7 @@ under runs/bench-export/), side by side in one process, alternating (ABAB), the 
 
 Writes bench/results/export_speed.json and ends with `export_speed: <worst throughput ratio>x (goal 1.0x)`.
 """
-import argparse, json, subprocess, sys, tempfile, time
+import argparse, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
 from PIL import Image
