@@ -8,21 +8,24 @@ import io, json, os, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+import torch
 from matplotlib.figure import Figure
 from .utils import atomic_torch_save, atomic_write, atomic_write_text, to_json
-from .distributed import unwrap
-from .checkpoint import learner_state, read_checkpoint
+from .distributed import all_reduce_, distributed, unwrap
+from .checkpoint import learner_state, position_text, read_checkpoint
 from .schedule import batch_size_at
 from .tta import tta_accuracy
-if TYPE_CHECKING: from atnn.config import BatchSizeScheduleConfig, EarlyStoppingConfig, TTAConfig
+if TYPE_CHECKING:
+    from atnn.config import BatchSizeScheduleConfig, CheckpointEveryConfig, EarlyStoppingConfig, TTAConfig
 
 # %% auto #0
-__all__ = ['EVENTS', 'ORDER', 'Callback', 'run_callbacks', 'selects_ema', 'monitored_key', 'selected_weights', 'is_better',
-           'EpochPrinter', 'MetricsFile', 'Checkpoints', 'RunResults', 'summarize', 'SummaryFile', 'EarlyStopping',
-           'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
+__all__ = ['EVENTS', 'ORDER', 'Callback', 'callbacks_with', 'run_callbacks', 'selects_ema', 'monitored_key', 'selected_weights',
+           'is_better', 'EpochPrinter', 'MetricsFile', 'Checkpoints', 'RunResults', 'summarize', 'SummaryFile',
+           'EarlyStopping', 'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves', 'Curves', 'figure_png',
+           'LiveCurves']
 
 # %% ../nbs/07_callbacks.ipynb #747073e8
-EVENTS = ('before_fit', 'before_epoch', 'after_epoch', 'after_fit', 'cleanup_fit')
+EVENTS = ('before_fit', 'before_epoch', 'after_step', 'after_epoch', 'after_fit', 'cleanup_fit')
 
 ORDER = dict(
     batch_size=-10,   # before_epoch: this epoch's batch size is set before anything reads it
@@ -31,7 +34,8 @@ ORDER = dict(
     early_stop=5,     # after_epoch: decides to stop; after_fit: puts the best weights back before TTA
     tta=8,            # TTA on the weights the run ends with; tta_val_acc joins the metrics before they are saved
     test=9,           # after_fit: the best checkpoint's weights on the held-out test split
-    checkpoint=10,    # saves the state (early stopping's included) once the epoch's metrics are complete
+    checkpoint=10,    # saves the state (early stopping's included) once the epoch's metrics are complete;
+                      # after_step: inside the epoch too, with train.checkpoint_every
     summary=11,       # after_fit: learn.summary and summary.json, from the history and learn.results
     report=12,        # the epoch line and metrics.jsonl
     log=13,           # Weights & Biases: after the files, so it sees the final metrics and the summary
@@ -44,11 +48,13 @@ class Callback:
     state_key = None          # where a checkpoint keeps its `state_dict()`; None: the class name
 
 # %% ../nbs/07_callbacks.ipynb #410143d9
+def callbacks_with(cbs, event: str) -> list:
+    "The `event` methods of the callbacks in `cbs` that define it, in `order`."
+    return [getattr(cb, event) for cb in sorted(cbs, key=lambda cb: cb.order) if hasattr(cb, event)]
+
 def run_callbacks(cbs, event: str, learn):
     "Call `event` on every callback in `cbs` that defines it, in `order`."
-    for cb in sorted(cbs, key=lambda cb: cb.order):
-        method = getattr(cb, event, None)
-        if method is not None: method(learn)
+    for method in callbacks_with(cbs, event): method(learn)
 
 # %% ../nbs/07_callbacks.ipynb #864b51a5
 def selects_ema(learn) -> bool:
@@ -103,22 +109,39 @@ class MetricsFile(Callback):
 
 # %% ../nbs/07_callbacks.ipynb #f9feb7c3
 class Checkpoints(Callback):
-    "Save `checkpoints/last.pt` every epoch (and before the first) and `best.pt` when `monitor` improves."
+    "`checkpoints/last.pt` every epoch (and before the first; inside epochs `every` so often), `best.pt` on improving."
     order = ORDER['checkpoint']
-    def __init__(self, run_dir, monitor='val_acc', extra=None, write=True):
+    def __init__(self, run_dir, monitor='val_acc', extra=None, write=True, every: CheckpointEveryConfig | None = None,
+                 clock=time.monotonic):
         self.dir, self.monitor, self.extra = Path(run_dir)/'checkpoints', monitor, extra or {}
         self.best, self.best_epoch, self.write = None, None, write   # under torchrun every rank gathers, rank 0 writes
         self._best_model = None                   # this process's copy of best.pt's weights (on the CPU)
-    def save(self, learn, *names):
-        state = {**learner_state(learn), **self.extra}     # on every rank: it gathers each rank's random generators
+        self.every, self.clock = every, clock
+        self.steps, self.saved_time = 0, clock()  # since the last save
+    def save(self, learn, *names, inside_epoch=False):
+        state = {**learner_state(learn, inside_epoch), **self.extra}   # every rank: it gathers the random generators
         files = {name: state for name in names}
         if 'best.pt' in names:                     # the selected weights (the raw ones stay in last.pt, for resume)
             files['best.pt'] = {**state, 'model': selected_weights(learn)}
             self._best_model = {k: v.detach().to('cpu', copy=True) for k, v in files['best.pt']['model'].items()}
         if self.write:
             for name, s in files.items(): atomic_torch_save(s, self.dir/name)
+        self.steps, self.saved_time = 0, self.clock()
+        learn.last_saved = position_text(state.get('position'), state['epoch'])
     def before_fit(self, learn):
-        if learn.epoch == 0: self.save(learn, 'last.pt')     # resumable from the start
+        if learn.epoch == 0 and learn.position is None: self.save(learn, 'last.pt')     # resumable from the start
+    def after_step(self, learn):
+        "With `every`: `last.pt` inside the epoch when due; not after its last step (the epoch's own save follows)."
+        if self.every is None: return
+        self.steps += 1
+        if learn.step < len(learn.train_dl) and self.due(learn) and learn.meter.first_bad() is None:
+            self.save(learn, 'last.pt', inside_epoch=True)     # a NaN loss: the last good checkpoint stays
+    def due(self, learn) -> bool:
+        "Has `every` passed since the last save? (Minutes under torchrun: by any process's clock, for all of them.)"
+        if self.every.steps is not None: return self.steps >= self.every.steps
+        late = self.clock() - self.saved_time >= 60 * self.every.minutes
+        if not distributed(): return late
+        return all_reduce_(torch.tensor(float(late), device=learn.device), 'max').item() > 0
     def after_epoch(self, learn):
         value = learn.metrics[monitored_key(learn, self.monitor)]
         improved = is_better(value, self.best, self.monitor)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06a_checkpoint.ipynb #487723dc
 from __future__ import annotations
-import random
+import random, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,8 +12,8 @@ from .errors import ConfigError
 from .distributed import all_gather_object, dist_env, unwrap
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'rng_state', 'set_rng_state', 'state_key', 'stateful_callbacks', 'learner_state',
-           'load_learner_state', 'read_checkpoint']
+__all__ = ['CHECKPOINT_FORMAT', 'rng_state', 'set_rng_state', 'state_key', 'stateful_callbacks', 'epoch_position',
+           'learner_state', 'meter_share', 'position_text', 'resumed_position', 'load_learner_state', 'read_checkpoint']
 
 # %% ../nbs/06a_checkpoint.ipynb #0ec7bead
 def rng_state(train_dl) -> dict:
@@ -48,28 +48,57 @@ def stateful_callbacks(cbs) -> dict:
         out[key] = cb
     return out
 
-CHECKPOINT_FORMAT = 1     # raise it when the layout changes; readers refuse formats newer than theirs
+CHECKPOINT_FORMAT = 2     # raise it when the layout changes; readers refuse formats newer than theirs
+# 2: a checkpoint inside an epoch (`position`); one at an epoch's end is still written as 1, for older readers
 
-# %% ../nbs/06a_checkpoint.ipynb #99890e42
-def learner_state(learn) -> dict:
-    "Everything a checkpoint holds (see above); under torchrun every process must call it (it gathers)."
+# %% ../nbs/06a_checkpoint.ipynb #fe344759
+def epoch_position(learn) -> dict:
+    "Where `learn` is inside its training epoch: the order's generator, the steps done, the sums so far, the time."
+    return dict(epoch=learn.epoch, step=learn.step, steps=len(learn.train_dl), loader=learn.train_dl.epoch_state,
+                seconds=time.perf_counter() - learn.epoch_t0, meters=all_gather_object(learn.meter.state_dict()))
+
+def learner_state(learn, inside_epoch=False) -> dict:
+    "Everything a checkpoint holds (see above), `inside_epoch` too; under torchrun every process calls it (it gathers)."
     rng = all_gather_object(rng_state(learn.train_dl))         # every process's generators (one entry alone)
     sd = lambda o: o.state_dict() if o is not None else None
-    return dict(format=CHECKPOINT_FORMAT, model=unwrap(learn.model).state_dict(), optimizer=learn.opt.state_dict(),
-                scheduler=sd(learn.sched), epoch=learn.epoch, history=learn.history, scaler=sd(learn.scaler),
-                rng=rng[0], ema=sd(getattr(learn, 'ema', None)),
+    inside = dict(position=epoch_position(learn)) if inside_epoch else {}
+    return dict(format=CHECKPOINT_FORMAT if inside else 1, model=unwrap(learn.model).state_dict(),
+                optimizer=learn.opt.state_dict(), scheduler=sd(learn.sched), epoch=learn.epoch - bool(inside),
+                history=learn.history, scaler=sd(learn.scaler), rng=rng[0], ema=sd(getattr(learn, 'ema', None)),
                 callbacks={k: cb.state_dict() for k, cb in stateful_callbacks(learn.cbs).items()},
-                **(dict(rng_per_rank=rng) if len(rng) > 1 else {}))
+                **(dict(rng_per_rank=rng) if len(rng) > 1 else {}), **inside)
+
+# %% ../nbs/06a_checkpoint.ipynb #8837e231
+def meter_share(meters: list[dict], rank: int, world_size: int) -> dict:
+    "Process `rank`'s share of the saved sums `meters`: its own; with another process count rank 0 takes them all."
+    if len(meters) == world_size: return meters[rank]
+    bad = [int(m['bad_step']) for m in meters if m['bad_step'] >= 0]
+    total = lambda k: sum(m[k] for m in meters) if rank == 0 else 0 * meters[0][k]
+    return dict(loss_sum=total('loss_sum'), correct=total('correct'), n=total('n'),
+                bad_step=torch.tensor(min(bad) if bad and rank == 0 else -1), peak_mb=max(m['peak_mb'] for m in meters))
+
+def position_text(position: dict | None, epoch: int) -> str:
+    "What a checkpoint of finished `epoch` (and `position` inside the next) holds, in words."
+    if position is None: return f"epoch {epoch}"
+    return f"epoch {position['epoch']}, step {position['step']} of {position['steps']}"
+
+def resumed_position(state: dict) -> dict | None:
+    "The `position` of a checkpoint taken inside an epoch, with this process's share of the sums; else None."
+    p = state.get('position')
+    if p is None: return None
+    env = dist_env()
+    return {**p, 'meter': meter_share(p['meters'], env.rank, env.world_size)}
 
 # %% ../nbs/06a_checkpoint.ipynb #c34c53c3
 def load_learner_state(learn, state: dict):
-    "Continue from a `learner_state`: the next `fit` starts at the epoch after the saved one."
+    "Continue from a `learner_state`: the next `fit` starts at the epoch after the saved one (or inside it)."
     unwrap(learn.model).load_state_dict(state['model'])
     learn.opt.load_state_dict(state['optimizer'])
     if learn.sched is not None: learn.sched.load_state_dict(state['scheduler'])
     if learn.scaler is not None and state.get('scaler'): learn.scaler.load_state_dict(state['scaler'])
     if getattr(learn, 'ema', None) is not None and state.get('ema'): learn.ema.load_state_dict(state['ema'])
     learn.epoch, learn.history = state['epoch'], list(state['history'])
+    learn.position, learn.last_saved = resumed_position(state), position_text(state.get('position'), state['epoch'])
     for key, cb in stateful_callbacks(learn.cbs).items():
         if key in state['callbacks']: cb.load_state_dict(state['callbacks'][key])
     env, per_rank = dist_env(), state.get('rng_per_rank', [state['rng']])

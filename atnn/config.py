@@ -17,8 +17,8 @@ from .schema import (apply_overrides, fill_variant_keys, from_dict, load_yaml, o
 __all__ = ['DATA_KEYS', 'MODEL_KEYS', 'OPTIMIZER_KEYS', 'SCHEDULER_KEYS', 'VARIANTS', 'AugmentConfig', 'data_variants',
            'DataConfig', 'model_variants', 'ModelConfig', 'optimizer_variants', 'OptimizerConfig', 'SchedulerConfig',
            'BatchSizeScheduleConfig', 'EarlyStoppingConfig', 'MixupConfig', 'EMAConfig', 'GradClipConfig',
-           'TrainConfig', 'TTAConfig', 'WandbConfig', 'TensorBoardConfig', 'DistributedConfig', 'Config',
-           'switched_keys', 'apply_config_overrides', 'load_config', 'save_config', 'config_reference',
+           'CheckpointEveryConfig', 'TrainConfig', 'TTAConfig', 'WandbConfig', 'TensorBoardConfig', 'DistributedConfig',
+           'Config', 'switched_keys', 'apply_config_overrides', 'load_config', 'save_config', 'config_reference',
            'config_reference_md']
 
 # %% ../nbs/00b_config.ipynb #55c4dcf0
@@ -255,6 +255,19 @@ class GradClipConfig:
                        choices=['norm', 'value', 'agc'])
     max: float = option(1.0, "the norm, value or ratio bound", gt=0)
 
+# %% ../nbs/00b_config.ipynb #3e46f84a
+@dataclass
+class CheckpointEveryConfig:
+    "Save `checkpoints/last.pt` inside epochs too: every `steps` training steps or every `minutes` (set one)."
+    steps: Optional[int] = option(None, "training steps (optimizer steps) between two saves", ge=1)
+    minutes: Optional[float] = option(None, "minutes between two saves (under torchrun: whichever process's clock "
+                                            "says so first)", gt=0)
+
+    def validate(self, prefix=''):
+        if (self.steps is None) == (self.minutes is None):
+            raise ConfigError(prefix.rstrip('.'), "set exactly one of steps and minutes, e.g. {steps: 500} or "
+                              f"{{minutes: 10}}; got steps={self.steps}, minutes={self.minutes}")
+
 # %% ../nbs/00b_config.ipynb #edfdc3e1
 @dataclass
 class TrainConfig:
@@ -281,6 +294,8 @@ class TrainConfig:
     mixup: Optional[MixupConfig] = off_section("mixup / cutmix of training batches")
     ema: Optional[EMAConfig] = off_section("moving average of the weights, evaluated every epoch")
     grad_clip: Optional[GradClipConfig] = off_section("gradient clipping")
+    checkpoint_every: Optional[CheckpointEveryConfig] = off_section("also save last.pt inside epochs (long epochs): "
+                                                                    "{steps: N} or {minutes: M}")
 
     def validate(self, prefix=''):
         w = self.class_weights

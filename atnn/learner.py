@@ -19,7 +19,7 @@ from .distributed import all_reduce_, distributed
 from .optim import SAM, optimizer_step, sam_step
 from .schedule import step_scheduler
 from .checkpoint import learner_state, load_learner_state
-from .callbacks import RunResults, run_callbacks
+from .callbacks import RunResults, callbacks_with, run_callbacks
 
 # %% auto #0
 __all__ = ['EpochMeter', 'nan_loss_error', 'Learner', 'compile_warm_up', 'LRFind', 'steepest_lr', 'valley_lr', 'lr_find']
@@ -28,7 +28,7 @@ __all__ = ['EpochMeter', 'nan_loss_error', 'Learner', 'compile_warm_up', 'LRFind
 class EpochMeter:
     "An epoch's loss, correct predictions, images and peak memory on `device`; read once by `reduce`."
     def __init__(self, device: torch.device, watch_nan=True):
-        self.device, self.n, self.watch_nan = device, 0, watch_nan
+        self.device, self.n, self.watch_nan, self.earlier_peak_mb = device, 0, watch_nan, 0.0
         reset_peak_memory(device)
         self.loss_sum = torch.zeros((), device=device)
         self.correct = torch.zeros((), device=device)             # float: mixed labels give partial credit
@@ -44,21 +44,39 @@ class EpochMeter:
 
     def mean_loss(self) -> float: return self.loss_sum.item() / max(1, self.n)     # this process's, so far
 
+    def first_bad(self) -> int | None:
+        "The first step with a non-finite loss on any process, or None."
+        first = all_reduce_(torch.where(self.bad_step < 0, torch.inf, self.bad_step.float()), 'min').item()
+        return None if first == math.inf else int(first)
+
     def reduce(self) -> tuple[float, float, int | None, float]:
         "(mean loss, accuracy, first step with a non-finite loss or None, peak memory in MB), over all processes."
         n = torch.tensor(float(self.n), device=self.device)
         counts = torch.stack([self.loss_sum.float(), self.correct.float(), n])   # float32: MPS has no float64
         loss_sum, correct, n = all_reduce_(counts).tolist()
-        first_bad = all_reduce_(torch.where(self.bad_step < 0, torch.inf, self.bad_step.float()), 'min').item()
-        peak_mb = all_reduce_(torch.tensor(peak_memory_mb(self.device), device=self.device), 'max').item()
-        return loss_sum / n, correct / n, None if first_bad == math.inf else int(first_bad), peak_mb
+        peak = max(peak_memory_mb(self.device), self.earlier_peak_mb)
+        peak_mb = all_reduce_(torch.tensor(peak, device=self.device), 'max').item()
+        return loss_sum / n, correct / n, self.first_bad(), peak_mb
+
+# %% ../nbs/08_learner.ipynb #2aa598f9
+@patch
+def state_dict(self: EpochMeter) -> dict:
+    "This process's sums so far."
+    return dict(loss_sum=self.loss_sum.cpu(), correct=self.correct.cpu(), n=self.n, bad_step=self.bad_step.cpu(),
+                peak_mb=max(peak_memory_mb(self.device), self.earlier_peak_mb))
+
+@patch
+def load_state_dict(self: EpochMeter, s: dict):
+    "Continue from the sums of `state_dict`."
+    self.loss_sum, self.correct = s['loss_sum'].to(self.device), s['correct'].to(self.device)
+    self.n, self.bad_step, self.earlier_peak_mb = s['n'], s['bad_step'].to(self.device), s['peak_mb']
 
 # %% ../nbs/08_learner.ipynb #e58f8104
-def nan_loss_error(epoch: int, step: int, steps: int) -> TrainingError:
+def nan_loss_error(epoch: int, step: int, steps: int, last_good: str | None = None) -> TrainingError:
     "The error for a training loss that became NaN or infinite at `step` of `steps` in `epoch`."
     return TrainingError(f"the training loss became NaN or infinite at epoch {epoch}, step {step} of {steps}; the "
-                         f"last good checkpoint is that of epoch {epoch - 1}. Try a lower learning rate, or "
-                         "precision fp32")
+                         f"last good checkpoint holds {last_good or f'epoch {epoch - 1}'}. Try a lower "
+                         "learning rate, or precision fp32")
 
 # %% ../nbs/08_learner.ipynb #23790e37
 class Learner:
@@ -73,6 +91,8 @@ class Learner:
         self.results = RunResults()         # the run's end (07_callbacks); error: what ended the last fit
         self.metrics, self.summary, self.info = {}, {}, None   # an epoch's numbers, the run's, the dataset (08a_run)
         self.train_loss_func, self.mixer, self.clip, self.ema, self.accumulate = loss_func, None, None, None, 1  # 07b
+        self.step, self.meter, self.epoch_t0 = 0, None, 0.0     # the training epoch under way: steps done, its sums
+        self.position, self.last_saved = None, None     # where a resumed run continues inside an epoch; last.pt holds
     def callback(self, event: str): run_callbacks(self.cbs, event, self)
     def eval_step(self, xb, yb, loss_func=None):
         with autocast(self.device, self.amp_dtype): out = self.model(xb)
@@ -85,17 +105,22 @@ class Learner:
         "One pass over the training or validation data (or `dl`); returns (mean loss, accuracy, peak memory in MB)."
         dl = dl if dl is not None else self.train_dl if train else self.val_dl
         meter = EpochMeter(self.device, watch_nan=train)
+        done = self.continue_epoch(meter) if train else 0      # resumed inside this epoch: the steps it had done
+        if train: self.meter = meter
+        after_step = callbacks_with(self.cbs, 'after_step') if train else []
         self.model.train(train)
-        bar = tqdm(dl, desc=f"epoch {self.epoch} {'train' if train else 'val'}", leave=False,
-                   disable=None if self.progress else True)
+        bar = tqdm(dl, desc=f"epoch {self.epoch} {'train' if train else 'val'}", leave=False, initial=done,
+                   total=len(dl), disable=None if self.progress else True)
         with torch.set_grad_enabled(train):
-            for step, (xb, yb) in enumerate(bar, 1):
+            for step, (xb, yb) in enumerate(bar, done + 1):
                 out, loss, labels = self.train_step(xb, yb) if train else (*self.eval_step(xb, yb), yb)
                 meter.add(step, loss.detach(), out, labels)
+                if train: self.step = step
+                for method in after_step: method(self)     # e.g. a checkpoint inside the epoch
                 check_stop()                    # Ctrl-C: here, between two steps (00c_utils)
                 if step % 20 == 0 and not bar.disable: bar.set_postfix(loss=f"{meter.mean_loss():.4f}", refresh=False)
         loss, acc, first_bad, peak_mb = meter.reduce()
-        if train and first_bad is not None: raise nan_loss_error(self.epoch, first_bad, len(dl))
+        if train and first_bad is not None: raise nan_loss_error(self.epoch, first_bad, len(dl), self.last_saved)
         return loss, acc, peak_mb
 
     def fit(self, epochs: int) -> list[dict]:
@@ -107,11 +132,11 @@ class Learner:
                 self.callback('before_fit')
                 for self.epoch in range(self.epoch + 1, epochs + 1):
                     self.callback('before_epoch')     # e.g. the batch-size schedule sets this epoch's size
-                    t0, lr = time.perf_counter(), self.opt.param_groups[0]['lr']
+                    self.epoch_t0, lr = time.perf_counter(), self.opt.param_groups[0]['lr']
                     train_loss, train_acc, train_mem = self.one_epoch(train=True)
                     val_loss, val_acc, val_mem = self.one_epoch(train=False)
                     step_scheduler(self.sched, val_loss)
-                    seconds = time.perf_counter() - t0
+                    seconds = time.perf_counter() - self.epoch_t0
                     self.metrics = dict(epoch=self.epoch, lr=lr, batch_size=self.train_dl.batch_size,
                                         train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
                                         val_acc=val_acc, epoch_seconds=seconds,
@@ -151,6 +176,18 @@ def train_step(self: Learner, xb, yb):
     else: optimizer_step(self.opt, self.scaler, self.clip)
     if self.ema is not None: self.ema.update(self.model)
     return out, loss, yb if self.mixer is None else self.mixer.label_weights(yb)
+
+# %% ../nbs/08_learner.ipynb #ab4b0337
+@patch
+def continue_epoch(self: Learner, meter: EpochMeter) -> int:
+    "Take up a checkpoint's `position` inside this epoch, if any: order, sums, time; returns the steps already done."
+    p, self.position = self.position, None
+    if p is None: return 0
+    if p['epoch'] != self.epoch: raise TrainingError(f"a checkpoint inside epoch {p['epoch']} resumed at {self.epoch}")
+    meter.load_state_dict(p['meter'])
+    self.train_dl.resume_at(p['loader'], p['step'])
+    self.epoch_t0 -= p['seconds']
+    return p['step']
 
 # %% ../nbs/08_learner.ipynb #a8899078
 def compile_warm_up(learn: Learner):

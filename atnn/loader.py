@@ -5,6 +5,7 @@
 # %% ../nbs/02a_loader.ipynb #57eb4ebf
 from __future__ import annotations
 import torch
+from fastcore.basics import patch
 from .augment import Augment
 
 # %% auto #0
@@ -36,6 +37,7 @@ class DeviceLoader:
         self.rank, self.world_size = rank, world_size           # this process's share of every batch (02b_distributed)
         self.batch_weight = 1.0
         self.sample_weights = sample_weights    # per image: an epoch draws len(x) images by them (with replacement)
+        self.epoch_state, self.skip = None, 0    # the generator before this epoch's draw; batches to leave out
 
     def batch_starts(self) -> list[int]:
         "Where each (global) batch starts; a last batch too small to give every process 2 images joins the one before."
@@ -53,17 +55,25 @@ class DeviceLoader:
 
     def __iter__(self):
         n, starts = len(self.x), self.batch_starts()
+        self.epoch_state, skip, self.skip = self.generator.get_state(), self.skip, 0
         order = (torch.multinomial(self.sample_weights, n, replacement=True, generator=self.generator)
                  if self.sample_weights is not None else torch.randperm(n, generator=self.generator) if self.shuffle
                  else torch.arange(n))
         order_on_device = order.to(self.device)         # one copy per epoch, not one per batch
-        for i, end in zip(starts, starts[1:] + [n]):
+        for i, end in list(zip(starts, starts[1:] + [n]))[skip:]:
             mine = slice(i + self.rank, end, self.world_size)          # every world_size-th image of the batch
             xb = self.gather(order[mine], order_on_device[mine])
             self.batch_weight = len(xb) * self.world_size / (end - i)  # this share's weight in the global mean
             xb = self.augment(xb) if self.augment is not None else xb.float().div_(255)
             xb = xb.sub_(self.mean).div_(self.std).contiguous(memory_format=self.memory_format)   # xb is ours
             yield xb, self.y[order_on_device[mine]]
+
+# %% ../nbs/02a_loader.ipynb #84c52b19
+@patch
+def resume_at(self: DeviceLoader, epoch_state: torch.Tensor, batches: int):
+    "Make the next epoch draw its order from generator state `epoch_state` and start after its first `batches`."
+    self.generator.set_state(epoch_state)
+    self.skip = batches
 
 # %% ../nbs/02a_loader.ipynb #0edfb0ab
 def class_counts(y: torch.Tensor, num_classes: int) -> torch.Tensor:

@@ -101,7 +101,8 @@ def callbacks_for(cfg: Config, run: RunFolder | None = None) -> list:
     if run is None: return cbs
     monitor = t.early_stopping.monitor if t.early_stopping else 'val_acc'
     dataset = dict(name=run.info.name, classes=list(run.info.classes), mean=list(run.info.mean), std=list(run.info.std))
-    cbs += [Checkpoints(run.path, monitor=monitor, extra=dict(config=cfg.to_dict(), dataset=dataset), write=main),
+    cbs += [Checkpoints(run.path, monitor=monitor, extra=dict(config=cfg.to_dict(), dataset=dataset), write=main,
+                        every=t.checkpoint_every),
             SummaryFile(run.path, run.started, write=main, run_dir=str(run.path), device=str(run.device))]
     if main: cbs += [EpochPrinter(run.print_fn), MetricsFile(run.path), Curves(run.path)]     # rank 0 writes
     if main and t.progress and in_notebook(): cbs.append(LiveCurves())      # curves in the cell's output
@@ -154,10 +155,11 @@ def check_resumable(cfg: Config) -> tuple[Path, dict]:
                           "checkpoints/last.pt)")
     saved, now = flatten(load_yaml(run_dir/'config.yaml')), flatten(cfg.to_dict())
     differ = sorted(k for k in saved.keys() | now.keys()
-                    if k not in ('resume', 'train.epochs') and saved.get(k) != now.get(k))
+                    if k not in ('resume', 'train.epochs') and not k.startswith('train.checkpoint_every')
+                    and saved.get(k) != now.get(k))
     if differ:
-        raise ConfigError('resume', f"the config differs from the run's in {', '.join(differ)} (only train.epochs may "
-                          f"change when resuming); e.g. {differ[0]}: run has {saved.get(differ[0])!r}, "
+        raise ConfigError('resume', f"the config differs from the run's in {', '.join(differ)} (only train.epochs and "
+                          f"train.checkpoint_every may change when resuming); e.g. {differ[0]}: run has {saved.get(differ[0])!r}, "
                           f"now {now.get(differ[0])!r}")
     state = read_checkpoint(ckpt, 'resume')
     missing = {'optimizer', 'scheduler', 'callbacks', 'rng'} - set(state)
@@ -186,11 +188,11 @@ def train(cfg: Config, print_fn=print, cbs=(), splits: Splits | None = None) -> 
         load_learner_state(learn, resumed[1])
         if main:   # the epochs of the checkpoint, no lost or doubled lines
             atomic_write_text(run_dir/'metrics.jsonl', ''.join(to_json(m) + '\n' for m in learn.history))
-        print_fn(f"resuming after epoch {learn.epoch} of {cfg.train.epochs}")
+        print_fn(f"resuming after {learn.last_saved} (training to epoch {cfg.train.epochs})")
     try: learn.fit(cfg.train.epochs)
     except KeyboardInterrupt:
-        print_fn(f"interrupted during epoch {learn.epoch}: {run_dir}/checkpoints/last.pt holds epoch "
-                 f"{learn.epoch - 1}; continue with resume={run_dir}")
+        print_fn(f"interrupted during epoch {learn.epoch}: {run_dir}/checkpoints/last.pt holds {learn.last_saved}; "
+                 f"continue with resume={run_dir}")
         raise
     if main and cfg.train.progress and in_notebook():
         from IPython.display import Image, display

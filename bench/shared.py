@@ -79,3 +79,31 @@ def kill_and_resume(folder, config: str, name: str, kill_after, sig=signal.SIGKI
     p = start_training(folder, config, name, checkpoint.exists(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, err = p.communicate(timeout=timeout)
     return killed, p.returncode, err
+
+
+def _replaced(path: Path, seen, p: subprocess.Popen):
+    "Wait until file `path` is another file than `seen` (an atomic save replaced it); returns its identity."
+    while True:
+        st = path.stat() if path.exists() else None
+        if st is not None and (st.st_ino, st.st_mtime_ns) != seen: return st.st_ino, st.st_mtime_ns
+        if p.poll() is not None: raise RuntimeError(f"the run ended (status {p.returncode}) before {path} changed")
+        time.sleep(0.005)
+
+
+def kill_inside_epoch(folder, config: str, name: str, epoch: int, timeout=600) -> dict:
+    """Train run `name` in `folder` (resuming it if it has a checkpoint) and SIGKILL it a few steps after its
+    `last.pt` holds a position inside `epoch` (the config must set train.checkpoint_every); returns the position
+    that `last.pt` holds after the kill."""
+    import torch
+    checkpoint = Path(folder)/'runs'/name/'checkpoints'/'last.pt'
+    p = start_training(folder, config, name, checkpoint.exists(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seen, position = None, None
+    while position is None or position['epoch'] != epoch:
+        seen = _replaced(checkpoint, seen, p)
+        p.send_signal(signal.SIGSTOP)               # still while its checkpoint is read: no race with the next save
+        position = torch.load(checkpoint, weights_only=True).get('position')
+        p.send_signal(signal.SIGCONT)
+    _replaced(checkpoint, seen, p)                  # the next save inside the epoch; it dies some steps after it
+    p.kill()
+    p.communicate(timeout=timeout)
+    return torch.load(checkpoint, weights_only=True).get('position')

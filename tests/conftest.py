@@ -6,7 +6,7 @@ from atnn.fakes import write_fake_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'bench'))             # the benchmarks' shared module: kill-and-resume, timing keys
-from shared import kill_and_resume, read_metrics, timeless, write_killable  # noqa: F401  (for the tests)
+from shared import kill_and_resume, kill_inside_epoch, read_metrics, timeless, write_killable  # noqa: F401
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def test_resume_under_torchrun_continues_exactly(workdir):
     assert torchrun('name=part', 'train.epochs=2').returncode == 0
     r = torchrun('name=part', 'train.epochs=3', 'resume=runs/part')
     assert r.returncode == 0, r.stderr
-    assert 'resuming after epoch 2 of 3' in r.stdout
+    assert 'resuming after epoch 2 (training to epoch 3)' in r.stdout
     assert timeless(read_metrics(workdir/'runs'/'part')) == timeless(read_metrics(workdir/'runs'/'full'))
     w1, w2 = weights(workdir/'runs'/'full'), weights(workdir/'runs'/'part')
     for k in w1: assert torch.equal(w1[k], w2[k]), k

@@ -2,8 +2,10 @@
 import json, random, signal, subprocess, sys, time
 import pytest
 import torch
+import yaml
 from atnn.cli import main
-from conftest import REPO, default_sigint, kill_and_resume, read_metrics, read_wandb_records, timeless, write_killable
+from conftest import (REPO, default_sigint, kill_and_resume, kill_inside_epoch, read_metrics, read_wandb_records,
+                      timeless, write_killable)
 
 @pytest.fixture
 def slowdir(workdir):
@@ -74,6 +76,33 @@ def test_sigkill_at_several_moments_then_resume_is_identical(slowdir):
     assert returncode == 0, err
     assert timeless(read_metrics(slowdir/'runs'/'killed')) == timeless(read_metrics(slowdir/'runs'/'ref'))
     assert torch.load(slowdir/'runs'/'killed'/'checkpoints'/'last.pt', weights_only=True)['epoch'] == 6
+
+
+def test_sigkill_inside_epochs_then_resume_is_identical(slowdir):
+    "Checkpoints every 5 steps; killed inside epoch 1, twice inside epoch 2 (a resumed epoch resumed again)."
+    config = yaml.safe_load((slowdir/'slow.yaml').read_text())
+    config['train'].update(epochs=3, checkpoint_every=dict(steps=5))
+    (slowdir/'inside.yaml').write_text(yaml.safe_dump(config))
+    assert main(['--config', 'inside.yaml', 'name=ref', 'train.checkpoint_every=null']) == 0   # saving changes nothing
+    positions = [kill_inside_epoch(slowdir, 'inside.yaml', 'killed', epoch) for epoch in (1, 2, 2)]
+    assert [p['epoch'] for p in positions] == [1, 2, 2], positions
+    assert all(0 < p['step'] < p['steps'] for p in positions) and positions[2]['step'] > positions[1]['step']
+    assert main(['--config', 'inside.yaml', 'name=killed', 'resume=runs/killed']) == 0
+    ref, killed = slowdir/'runs'/'ref', slowdir/'runs'/'killed'
+    assert timeless(read_metrics(killed)) == timeless(read_metrics(ref))
+    a, b = (torch.load(r/'checkpoints'/'last.pt', weights_only=True)['model'] for r in (ref, killed))
+    assert all(torch.equal(a[k], b[k]) for k in a), "bit-identical weights on CPU"
+    sa, sb = (json.loads((r/'summary.json').read_text()) for r in (ref, killed))
+    assert [sa[k] for k in ('final_val_acc', 'tta_val_acc')] == [sb[k] for k in ('final_val_acc', 'tta_val_acc')]
+
+
+def test_nan_loss_inside_an_epoch_keeps_the_last_good_checkpoint(workdir, capsys):
+    assert main(['--config', 'quick.yaml', 'name=nan', 'optimizer.lr=1e30', 'train.checkpoint_every={steps: 1}']) == 1
+    err = capsys.readouterr().err
+    assert 'the last good checkpoint holds epoch 1, step 1 of 8' in err, err
+    ck = torch.load(workdir/'runs'/'nan'/'checkpoints'/'last.pt', weights_only=True)
+    assert (ck['epoch'], ck['position']['step']) == (0, 1)
+    assert all(torch.isfinite(v).all() for v in ck['model'].values())
 
 
 def test_leftover_temp_file_from_a_killed_write_is_harmless(slowdir):
