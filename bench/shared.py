@@ -5,7 +5,7 @@ A script in a subfolder of bench/ imports it after putting bench/ on the path:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from shared import REPO, best_of, write_result
 """
-import json, signal, subprocess, sys, time
+import json, os, signal, subprocess, sys, time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -59,9 +59,9 @@ def write_killable(folder, config='slow.yaml') -> str:
     return config
 
 
-def start_training(folder, config: str, name: str, resume: bool, **popen) -> subprocess.Popen:
-    "`python train.py --config <config> name=<name>` in `folder` (continuing runs/<name> if `resume`)."
-    args = [sys.executable, str(REPO/'train.py'), '--config', config, f'name={name}']
+def start_training(folder, config: str, name: str, resume: bool, launcher=(sys.executable,), **popen):
+    "`python train.py --config <config> name=<name>` in `folder` (continuing runs/<name> if `resume`); its Popen."
+    args = [*launcher, str(REPO/'train.py'), '--config', config, f'name={name}']
     return subprocess.Popen(args + ([f'resume=runs/{name}'] if resume else []), cwd=folder, text=True, **popen)
 
 
@@ -90,20 +90,38 @@ def _replaced(path: Path, seen, p: subprocess.Popen):
         time.sleep(0.005)
 
 
-def kill_inside_epoch(folder, config: str, name: str, epoch: int, timeout=600) -> dict:
-    """Train run `name` in `folder` (resuming it if it has a checkpoint) and SIGKILL it a few steps after its
-    `last.pt` holds a position inside `epoch` (the config must set train.checkpoint_every); returns the position
-    that `last.pt` holds after the kill."""
+def process_tree(pid: int) -> list[int]:
+    "`pid` and all its descendants (Linux /proc: torchrun's workers run in sessions of their own)."
+    children = {}
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try: children.setdefault(int(stat.read_text().rsplit(')', 1)[1].split()[1]), []).append(int(stat.parent.name))
+        except (OSError, ValueError): continue
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo += children.get(tree[-1], [])
+    return tree
+
+
+def kill_inside_epoch(folder, config: str, name: str, epoch: int, launcher=(sys.executable,), timeout=600) -> dict:
+    """Train run `name` in `folder` (resuming it if it has a checkpoint) and SIGKILL it, and every process it
+    started, a few steps after its `last.pt` holds a position inside `epoch` (the config must set
+    train.checkpoint_every); returns the position that `last.pt` holds after the kill."""
     import torch
     checkpoint = Path(folder)/'runs'/name/'checkpoints'/'last.pt'
-    p = start_training(folder, config, name, checkpoint.exists(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = start_training(folder, config, name, checkpoint.exists(), launcher, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    def signal_all(sig):
+        for pid in process_tree(p.pid):
+            try: os.kill(pid, sig)
+            except ProcessLookupError: pass
     seen, position = None, None
     while position is None or position['epoch'] != epoch:
         seen = _replaced(checkpoint, seen, p)
-        p.send_signal(signal.SIGSTOP)               # still while its checkpoint is read: no race with the next save
+        signal_all(signal.SIGSTOP)                  # still while its checkpoint is read: no race with the next save
         position = torch.load(checkpoint, weights_only=True).get('position')
-        p.send_signal(signal.SIGCONT)
+        signal_all(signal.SIGCONT)
     _replaced(checkpoint, seen, p)                  # the next save inside the epoch; it dies some steps after it
-    p.kill()
+    signal_all(signal.SIGKILL)
     p.communicate(timeout=timeout)
     return torch.load(checkpoint, weights_only=True).get('position')

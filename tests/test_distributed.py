@@ -3,7 +3,9 @@ import os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 import torch
-from conftest import REPO, read_metrics, run_cli, summary, timeless
+import yaml
+from atnn.fakes import write_fake_mnist
+from conftest import REPO, kill_inside_epoch, read_metrics, run_cli, summary, timeless
 
 TORCHRUN = (sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(REPO/'train.py'))
 # an MLP without batch norm or dropout: DDP must equal one process; with the weight average, clipping and label
@@ -54,6 +56,26 @@ def test_resume_under_torchrun_continues_exactly(workdir):
     r = torchrun('name=part', 'train.epochs=3', 'resume=runs/part')
     assert r.returncode == 0, r.stderr
     assert 'resuming after epoch 2 (training to epoch 3)' in r.stdout
+    assert timeless(read_metrics(workdir/'runs'/'part')) == timeless(read_metrics(workdir/'runs'/'full'))
+    w1, w2 = weights(workdir/'runs'/'full'), weights(workdir/'runs'/'part')
+    for k in w1: assert torch.equal(w1[k], w2[k]), k
+
+
+def test_resume_inside_an_epoch_under_torchrun_continues_exactly(workdir):
+    "Both processes killed a few steps after a checkpoint inside epoch 2 (one every 3 steps), resumed: the same run."
+    write_fake_mnist(workdir/'long', 'MNIST', n_train=2000, n_test=64)           # 63 steps an epoch
+    config = yaml.safe_load((workdir/'quick.yaml').read_text())
+    config['data'].update(root='long', augment=dict(hflip=True, random_crop=True, random_erasing=False))
+    config['model']['dropout'] = 0.2
+    config['train'].update(epochs=3, checkpoint_every=dict(steps=3))
+    (workdir/'inside.yaml').write_text(yaml.safe_dump(config))
+    full = run_cli('--config', 'inside.yaml', 'name=full', 'train.checkpoint_every=null', cwd=workdir, entry=TORCHRUN)
+    assert full.returncode == 0, full.stderr
+    position = kill_inside_epoch(workdir, 'inside.yaml', 'part', 2, launcher=TORCHRUN[:-1])
+    assert position['epoch'] == 2 and 0 < position['step'] < position['steps'] == 63, position
+    r = run_cli('--config', 'inside.yaml', 'name=part', 'resume=runs/part', cwd=workdir, entry=TORCHRUN)
+    assert r.returncode == 0, r.stderr
+    assert f"resuming after epoch 2, step {position['step']} of 63" in r.stdout
     assert timeless(read_metrics(workdir/'runs'/'part')) == timeless(read_metrics(workdir/'runs'/'full'))
     w1, w2 = weights(workdir/'runs'/'full'), weights(workdir/'runs'/'part')
     for k in w1: assert torch.equal(w1[k], w2[k]), k
