@@ -83,14 +83,18 @@ class TensorBoardLogger(Callback):
         except ImportError:
             return self.print_fn("note: tensorboard is not installed (pip install tensorboard): training goes on "
                                  "without its event files")
-        self.writer = SummaryWriter(str(self.run_dir/'tb'), purge_step=learn.epoch + 1 if learn.epoch else None)
+        last = learn.history[-1] if learn.history else None       # resumed: the checkpoint's last epoch
+        self.writer = SummaryWriter(str(self.run_dir/'tb'), purge_step=last['epoch'] if last else None)
         self.writer.add_text('config', '```yaml\n' + yaml.safe_dump(self.config, sort_keys=False) + '```', learn.epoch)
+        if last: self.log_epoch(last)        # again: a kill between last.pt and its events would have lost them
+
+    def log_epoch(self, metrics: dict):
+        for k, v in metrics.items():
+            if k != 'epoch' and isinstance(v, (int, float)): self.writer.add_scalar(tb_tag(k), v, metrics['epoch'])
+        self.writer.flush()
 
     def after_epoch(self, learn):
-        if self.writer is None: return
-        for k, v in learn.metrics.items():
-            if k != 'epoch' and isinstance(v, (int, float)): self.writer.add_scalar(tb_tag(k), v, learn.epoch)
-        self.writer.flush()
+        if self.writer is not None: self.log_epoch(learn.metrics)
 
 # %% ../nbs/07a_tracking.ipynb #4d740c94
 def _hparam(v): return v if isinstance(v, (int, float, str, bool)) else str(v)

@@ -1,5 +1,5 @@
 "TensorBoard end to end: a run's event files read back with TensorBoard's reader; without TensorBoard, a note."
-import sys
+import shutil, sys
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from atnn.cli import main
 from conftest import read_metrics
@@ -21,3 +21,16 @@ def test_without_tensorboard_a_note_and_training_goes_on(workdir, capsys, monkey
     assert main(['--config', 'quick.yaml', 'name=notb', 'tensorboard.enabled=true', 'train.epochs=1']) == 0
     assert capsys.readouterr().out.count('note: tensorboard is not installed') == 1
     assert (workdir/'runs'/'notb'/'summary.json').is_file() and not (workdir/'runs'/'notb'/'tb').exists()
+
+
+def test_a_resumed_run_shows_each_epoch_once(workdir):
+    "Even when a kill landed between epoch 2's checkpoint and its events (simulated: epoch 1's events put back)."
+    tb = lambda *args: main(['--config', 'quick.yaml', 'name=tb', 'tensorboard.enabled=true', *args])
+    run = workdir/'runs'/'tb'
+    assert tb('train.epochs=1') == 0
+    shutil.copytree(run/'tb', workdir/'tb-epoch1')
+    assert tb('train.epochs=2', 'resume=runs/tb') == 0
+    shutil.rmtree(run/'tb'); shutil.copytree(workdir/'tb-epoch1', run/'tb')
+    assert tb('train.epochs=3', 'resume=runs/tb') == 0
+    acc = EventAccumulator(str(run/'tb')).Reload().Scalars('val/acc')
+    assert [(e.step, e.value) for e in acc] == [(m['epoch'], m['val_acc']) for m in read_metrics(run)]
