@@ -5,6 +5,7 @@
 # %% ../nbs/07_callbacks.ipynb #3beb5d3f
 from __future__ import annotations
 import io, json, os, time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
 
 # %% auto #0
 __all__ = ['EVENTS', 'ORDER', 'Callback', 'callbacks_with', 'run_callbacks', 'selects_ema', 'monitored_key', 'selected_weights',
-           'is_better', 'EpochPrinter', 'MetricsFile', 'Checkpoints', 'RunResults', 'summarize', 'SummaryFile',
-           'EarlyStopping', 'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves', 'Curves', 'figure_png',
-           'LiveCurves']
+           'is_better', 'EpochPrinter', 'MetricsFile', 'snapshot', 'write_files', 'Checkpoints', 'RunResults',
+           'summarize', 'SummaryFile', 'EarlyStopping', 'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves',
+           'Curves', 'figure_png', 'LiveCurves']
 
 # %% ../nbs/07_callbacks.ipynb #747073e8
 EVENTS = ('before_fit', 'before_epoch', 'after_step', 'after_epoch', 'after_fit', 'cleanup_fit')
@@ -107,6 +108,18 @@ class MetricsFile(Callback):
             f.write(to_json(learn.metrics) + '\n')
             f.flush(); os.fsync(f.fileno())
 
+# %% ../nbs/07_callbacks.ipynb #11dc5d0f
+def snapshot(obj):
+    "A copy of `obj` that training cannot change: tensors copied to the CPU, dicts, lists and tuples rebuilt."
+    if isinstance(obj, torch.Tensor): return obj.detach().to('cpu', copy=True)
+    if isinstance(obj, dict): return {k: snapshot(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return type(obj)(snapshot(v) for v in obj)
+    return obj
+
+def write_files(files: dict, folder: Path):
+    "Save each state of `files` (name: state) in `folder`, atomically."
+    for name, state in files.items(): atomic_torch_save(state, Path(folder)/name)
+
 # %% ../nbs/07_callbacks.ipynb #f9feb7c3
 class Checkpoints(Callback):
     "`checkpoints/last.pt` every epoch (and before the first; inside epochs `every` so often), `best.pt` on improving."
@@ -118,16 +131,24 @@ class Checkpoints(Callback):
         self._best_model = None                   # this process's copy of best.pt's weights (on the CPU)
         self.every, self.clock = every, clock
         self.steps, self.saved_time = 0, clock()  # since the last save
+        self.writer, self.writing = None, None    # the thread writing a save from inside an epoch, and that save
     def save(self, learn, *names, inside_epoch=False):
         state = {**learner_state(learn, inside_epoch), **self.extra}   # every rank: it gathers the random generators
         files = {name: state for name in names}
         if 'best.pt' in names:                     # the selected weights (the raw ones stay in last.pt, for resume)
             files['best.pt'] = {**state, 'model': selected_weights(learn)}
             self._best_model = {k: v.detach().to('cpu', copy=True) for k, v in files['best.pt']['model'].items()}
-        if self.write:
-            for name, s in files.items(): atomic_torch_save(s, self.dir/name)
+        self.wait()                                # one save at a time, in order
+        if self.write and inside_epoch:            # written while training goes on, from a copy it cannot change
+            self.writer = self.writer or ThreadPoolExecutor(1, thread_name_prefix='atnn-checkpoint')
+            self.writing = self.writer.submit(write_files, snapshot(files), self.dir)
+        elif self.write: write_files(files, self.dir)
         self.steps, self.saved_time = 0, self.clock()
         learn.last_saved = position_text(state.get('position'), state['epoch'])
+    def wait(self):
+        "Wait until the save being written (if any) is on disk; its error, if it failed, is raised here."
+        writing, self.writing = self.writing, None
+        if writing is not None: writing.result()
     def before_fit(self, learn):
         if learn.epoch == 0 and learn.position is None: self.save(learn, 'last.pt')     # resumable from the start
     def after_step(self, learn):
@@ -147,6 +168,7 @@ class Checkpoints(Callback):
         improved = is_better(value, self.best, self.monitor)
         if improved: self.best, self.best_epoch = value, learn.epoch
         self.save(learn, 'last.pt', *(['best.pt'] if improved else []))   # after updating `best`: it is in the state
+    def cleanup_fit(self, learn): self.wait()      # however the fit ended, last.pt is whole when it returns
     def best_model(self) -> dict:
         "The weights of `best.pt` (kept in memory since this process saved them, else read back from the file)."
         return self._best_model if self._best_model is not None else read_checkpoint(self.dir/'best.pt', '')['model']
