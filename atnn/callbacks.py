@@ -125,13 +125,13 @@ class Checkpoints(Callback):
     "`checkpoints/last.pt` every epoch (and before the first; inside epochs `every` so often), `best.pt` on improving."
     order = ORDER['checkpoint']
     def __init__(self, run_dir, monitor='val_acc', extra=None, write=True, every: CheckpointEveryConfig | None = None,
-                 clock=time.monotonic):
+                 clock=time.monotonic, background=True):
         self.dir, self.monitor, self.extra = Path(run_dir)/'checkpoints', monitor, extra or {}
         self.best, self.best_epoch, self.write = None, None, write   # under torchrun every rank gathers, rank 0 writes
         self._best_model = None                   # this process's copy of best.pt's weights (on the CPU)
         self.every, self.clock = every, clock
         self.steps, self.saved_time = 0, clock()  # since the last save
-        self.writer, self.writing = None, None    # the thread writing a save from inside an epoch, and that save
+        self.background, self.writer, self.writing = background, None, None  # the thread writing saves inside epochs
     def save(self, learn, *names, inside_epoch=False):
         state = {**learner_state(learn, inside_epoch), **self.extra}   # every rank: it gathers the random generators
         files = {name: state for name in names}
@@ -139,7 +139,7 @@ class Checkpoints(Callback):
             files['best.pt'] = {**state, 'model': selected_weights(learn)}
             self._best_model = {k: v.detach().to('cpu', copy=True) for k, v in files['best.pt']['model'].items()}
         self.wait()                                # one save at a time, in order
-        if self.write and inside_epoch:            # written while training goes on, from a copy it cannot change
+        if self.write and inside_epoch and self.background:   # written while training goes on, from a copy
             self.writer = self.writer or ThreadPoolExecutor(1, thread_name_prefix='atnn-checkpoint')
             self.writing = self.writer.submit(write_files, snapshot(files), self.dir)
         elif self.write: write_files(files, self.dir)

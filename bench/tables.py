@@ -50,10 +50,21 @@ def benchmark_rows() -> list[list]:
          "Fashion-MNIST", '`python bench/speed/ddp.py`',
          f"MLP **{p['mlp']['ratio']:.2f}x**, resnet18 **{p['resnet18']['ratio']:.2f}x** (two processes are slower "
          "on one CPU)", 'reported'],
+        checkpoint_cost_row(),
         *evaluation_rows(),
         folder_row(),
         folder_large_row(),
     ]
+
+
+def checkpoint_cost_row() -> list:
+    "The cost of checkpoints inside epochs."
+    c = load('checkpoint_cost')
+    m, r = c['cases']['mlp'], c['cases']['resnet18']
+    return ["checkpoints inside epochs: an epoch with `train.checkpoint_every: {steps: N}` (about 4 saves an epoch) "
+            "vs off, real Fashion-MNIST", '`python bench/speed/checkpoint_cost.py`',
+            f"MLP **{m['ratio']:.2f}x**, resnet18 **{r['ratio']:.2f}x** ({r['ms_per_save']:.0f} ms a "
+            f"{r['checkpoint_mb']:.0f} MB save)", f"{c['goal']:.2f}x"]
 
 
 def folder_row() -> list:
@@ -345,3 +356,15 @@ def accumulate_table() -> str:
     rows = [[x['run'], ' / '.join(pct(a) for a in x['val_acc']), f"{x['peak_train_mem_mb']:,.0f} MB",
              f"{x['epoch_seconds']:.1f} s"] for x in r['rows']]
     return table(['resnet18, batch 512', 'validation accuracy by epoch', 'peak training memory', 'fastest epoch'], rows)
+
+
+def checkpoint_cost_table() -> str:
+    "An epoch with a save every N steps against none: epoch time, what a save costs, what the loop waits."
+    r = load('checkpoint_cost')
+    rows = [[name, f"{c['images']:,} images, {c['steps']} steps", f"every {c['every_steps']} ({c['saves_per_epoch']} per "
+             f"epoch, {c['checkpoint_mb']:.1f} MB)", f"{c['off_seconds']:.2f} s", f"{c['every_seconds']:.2f} s",
+             f"**{c['ratio']:.3f}x**", f"{c['ms_per_save']:.0f} ms", f"{c['loop_ms_per_save']:.0f} ms",
+             f"{c['in_loop_ratio']:.3f}x ({c['in_loop_ms_per_save']:.0f} ms)", f"{c['hook_ratio']:.3f}x"]
+            for name, c in r['cases'].items()]
+    return table(['model', 'epoch', 'saves inside it', 'epoch, off', 'epoch, with saves', 'ratio', 'cost a save',
+                  'loop waits a save', 'written in the loop instead (wait)', 'hook when off'], rows)
