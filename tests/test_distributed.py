@@ -48,6 +48,15 @@ def test_accumulation_under_torchrun_matches_one_process(workdir):
     for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-4, atol=1e-6)
 
 
+def test_balanced_sampler_under_torchrun_matches_one_process(workdir):
+    "Every process draws the same weighted order and takes its share of each batch: one process's run."
+    bal = (*MLP, 'data.sampler=balanced', 'train.epochs=1')
+    one, two = run_cli(*bal, 'name=one', cwd=workdir), run_cli(*bal, 'name=two', cwd=workdir, entry=TORCHRUN)
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    w1, w2 = weights(workdir/'runs'/'one'), weights(workdir/'runs'/'two')
+    for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-4, atol=1e-6)
+
+
 def test_resume_under_torchrun_continues_exactly(workdir):
     aug = ('data.augment.hflip=true', 'data.augment.random_crop=true', 'model.dropout=0.2')   # per-rank random draws
     torchrun = lambda *args: run_cli('--config', 'quick.yaml', *aug, *args, cwd=workdir, entry=TORCHRUN)

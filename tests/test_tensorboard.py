@@ -1,7 +1,9 @@
 "TensorBoard end to end: a run's event files read back with TensorBoard's reader; without TensorBoard, a note."
 import shutil, sys
+import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from atnn.cli import main
+from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
+from atnn.cli import main, sweep_main
 from conftest import read_metrics
 
 
@@ -34,3 +36,16 @@ def test_a_resumed_run_shows_each_epoch_once(workdir):
     assert tb('train.epochs=3', 'resume=runs/tb') == 0
     acc = EventAccumulator(str(run/'tb')).Reload().Scalars('val/acc')
     assert [(e.step, e.value) for e in acc] == [(m['epoch'], m['val_acc']) for m in read_metrics(run)]
+
+
+def test_sweep_trials_are_runs_of_one_tensorboard_folder(workdir):
+    "`tensorboard --logdir runs/<sweep>/trials` shows each trial as a run, with its hyperparameters."
+    sweep = dict(name='s', base='quick.yaml', trials=2, pruner='none', sampler='random', output_dir='runs',
+                 overrides={'data.val_split': 0.25, 'train.epochs': 1, 'tensorboard.enabled': True},
+                 space={'optimizer.lr': {'low': 0.01, 'high': 0.3, 'log': True}})
+    (workdir/'sweep.yaml').write_text(yaml.safe_dump(sweep))
+    assert sweep_main(['sweep.yaml']) == 0
+    multiplexer = EventMultiplexer().AddRunsFromDirectory(str(workdir/'runs'/'s'/'trials')).Reload()
+    runs = multiplexer.Runs()
+    assert sorted(r.split('/')[0] for r in runs if r.endswith('tb')) == ['0', '1'], runs
+    assert all(len(multiplexer.Scalars(r, 'val/acc')) == 1 for r in runs if r.endswith('tb'))
