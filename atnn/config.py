@@ -278,8 +278,10 @@ class TrainConfig:
     batch_size_schedule: BatchSizeScheduleConfig = section(BatchSizeScheduleConfig, "batch size over epochs")
     early_stopping: Optional[EarlyStoppingConfig] = section(EarlyStoppingConfig, "early stopping; null disables it")
     precision: str = option('fp32', "fp32 | bf16 | fp16: autocast dtype (fp16 adds a gradient scaler); a device "
-                                 "without it runs fp32 with a notice", choices=['fp32', 'bf16', 'fp16'])
-    channels_last: bool = option(False, "channels_last memory format for models with convolutions (no-op for the MLP)")
+                                 "without it runs fp32 with a notice | auto: the fastest, timed on the run's model "
+                                 "before the first epoch (08a_fastpath)", choices=['fp32', 'bf16', 'fp16', 'auto'])
+    channels_last: Union[bool, str] = option(False, "channels_last memory format for models with convolutions "
+                                                    "(no-op for the MLP) | auto: timed, with precision")
     compile: bool = option(False, "torch.compile the model and color jitter; compiled before the first epoch's clock "
                                   "starts")
     progress: bool = option(True, "show a progress bar (hidden automatically when output is not a terminal or "
@@ -298,6 +300,8 @@ class TrainConfig:
                                                                     "{steps: N} or {minutes: M}")
 
     def validate(self, prefix=''):
+        if isinstance(self.channels_last, str) and self.channels_last != 'auto':
+            raise ConfigError(prefix + 'channels_last', f"must be true, false or auto, got {self.channels_last!r}")
         w = self.class_weights
         if isinstance(w, str) and w != 'balanced':
             raise ConfigError(prefix + 'class_weights', f"must be null, balanced or a list of weights, got {w!r}"

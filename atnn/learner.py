@@ -89,7 +89,7 @@ class Learner:
         self.scaler = torch.amp.GradScaler(self.device.type) if precision == 'fp16' else None
         self.cbs, self.history, self.stop, self.epoch, self.epochs, self.error = list(cbs), [], False, 0, 0, None
         self.results = RunResults()         # the run's end (07_callbacks); error: what ended the last fit
-        self.metrics, self.summary, self.info = {}, {}, None   # an epoch's numbers, the run's, the dataset (08a_run)
+        self.metrics, self.summary, self.info = {}, {}, None   # an epoch's numbers, the run's, the dataset (08b_run)
         self.train_loss_func, self.mixer, self.clip, self.ema, self.accumulate = loss_func, None, None, None, 1  # 07b
         self.step, self.meter, self.epoch_t0 = 0, None, 0.0     # the training epoch under way: steps done, its sums
         self.position, self.last_saved = None, None     # where a resumed run continues inside an epoch; last.pt holds
@@ -100,28 +100,6 @@ class Learner:
     def backward(self, loss):
         if distributed(): loss = loss * self.train_dl.batch_weight    # shares of a global batch can differ by one
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
-
-    def one_epoch(self, train: bool, dl=None) -> tuple[float, float, float]:
-        "One pass over the training or validation data (or `dl`); returns (mean loss, accuracy, peak memory in MB)."
-        dl = dl if dl is not None else self.train_dl if train else self.val_dl
-        meter = EpochMeter(self.device, watch_nan=train)
-        done = self.continue_epoch(meter) if train else 0      # resumed inside this epoch: the steps it had done
-        if train: self.meter = meter
-        after_step = callbacks_with(self.cbs, 'after_step') if train else []
-        self.model.train(train)
-        bar = tqdm(dl, desc=f"epoch {self.epoch} {'train' if train else 'val'}", leave=False, initial=done,
-                   total=len(dl), disable=None if self.progress else True)
-        with torch.set_grad_enabled(train):
-            for step, (xb, yb) in enumerate(bar, done + 1):
-                out, loss, labels = self.train_step(xb, yb) if train else (*self.eval_step(xb, yb), yb)
-                meter.add(step, loss.detach(), out, labels)
-                if train: self.step = step
-                for method in after_step: method(self)     # e.g. a checkpoint inside the epoch
-                check_stop()                    # Ctrl-C: here, between two steps (00c_utils)
-                if step % 20 == 0 and not bar.disable: bar.set_postfix(loss=f"{meter.mean_loss():.4f}", refresh=False)
-        loss, acc, first_bad, peak_mb = meter.reduce()
-        if train and first_bad is not None: raise nan_loss_error(self.epoch, first_bad, len(dl), self.last_saved)
-        return loss, acc, peak_mb
 
     def fit(self, epochs: int) -> list[dict]:
         "Train for `epochs` epochs (fewer if a callback sets `stop`); returns the metrics of every epoch."
@@ -149,6 +127,30 @@ class Learner:
             except BaseException as e: self.error = e; raise
             finally: self.callback('cleanup_fit')      # always: e.g. the W&B run is closed, as failed if it did
         return self.history
+
+# %% ../nbs/08_learner.ipynb #6661bfc6
+@patch
+def one_epoch(self: Learner, train: bool, dl=None) -> tuple[float, float, float]:
+    "One pass over the training or validation data (or `dl`); returns (mean loss, accuracy, peak memory in MB)."
+    dl = dl if dl is not None else self.train_dl if train else self.val_dl
+    meter = EpochMeter(self.device, watch_nan=train)
+    done = self.continue_epoch(meter) if train else 0      # resumed inside this epoch: the steps it had done
+    if train: self.meter = meter
+    after_step = callbacks_with(self.cbs, 'after_step') if train else []
+    self.model.train(train)
+    bar = tqdm(dl, desc=f"epoch {self.epoch} {'train' if train else 'val'}", leave=False, initial=done,
+               total=len(dl), disable=None if self.progress else True)
+    with torch.set_grad_enabled(train):
+        for step, (xb, yb) in enumerate(bar, done + 1):
+            out, loss, labels = self.train_step(xb, yb) if train else (*self.eval_step(xb, yb), yb)
+            meter.add(step, loss.detach(), out, labels)
+            if train: self.step = step
+            for method in after_step: method(self)     # e.g. a checkpoint inside the epoch
+            check_stop()                    # Ctrl-C: here, between two steps (00c_utils)
+            if step % 20 == 0 and not bar.disable: bar.set_postfix(loss=f"{meter.mean_loss():.4f}", refresh=False)
+    loss, acc, first_bad, peak_mb = meter.reduce()
+    if train and first_bad is not None: raise nan_loss_error(self.epoch, first_bad, len(dl), self.last_saved)
+    return loss, acc, peak_mb
 
 # %% ../nbs/08_learner.ipynb #1dd74871
 @patch

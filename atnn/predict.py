@@ -53,8 +53,9 @@ class Predictor:
         self.model = model.to(self.device).eval()
         self.size = cfg.data.img_size or info.native_size
         self.mean, self.std = (torch.tensor(v, device=self.device).view(1, -1, 1, 1) for v in (info.mean, info.std))
-        self.amp_dtype = AMP_DTYPES[supported_precision(cfg.train.precision, self.device, print_fn=lambda *a: None)]
-        if cfg.train.channels_last: self.model = self.model.to(memory_format=torch.channels_last)
+        precision = 'fp32' if cfg.train.precision == 'auto' else cfg.train.precision    # auto: measured in training
+        self.amp_dtype = AMP_DTYPES[supported_precision(precision, self.device, print_fn=lambda *a: None)]
+        if cfg.train.channels_last is True: self.model = self.model.to(memory_format=torch.channels_last)
 
     @classmethod
     def from_run(cls, run_dir, checkpoint: str = 'best', overrides=()) -> Predictor:
@@ -122,7 +123,7 @@ def loader(self: Predictor, x: torch.Tensor, y: torch.Tensor | None = None) -> D
     "Batches of `x` (uint8) normalized as in training, on the run's device."
     y = torch.zeros(len(x), dtype=torch.long) if y is None else y
     return DeviceLoader(x, y, self.cfg.data.val_batch_size, self.info.mean, self.info.std, device=self.device,
-                        channels_last=self.cfg.train.channels_last)
+                        channels_last=self.cfg.train.channels_last is True)
 
 @patch
 def probs(self: Predictor, images, tta: bool = False) -> torch.Tensor:

@@ -361,8 +361,9 @@ def accumulate_table() -> str:
 def checkpoint_cost_table() -> str:
     "An epoch with a save every N steps against none: epoch time, what a save costs, what the loop waits."
     r = load('checkpoint_cost')
-    rows = [[name, f"{c['images']:,} images, {c['steps']} steps", f"every {c['every_steps']} ({c['saves_per_epoch']} per "
-             f"epoch, {c['checkpoint_mb']:.1f} MB)", f"{c['off_seconds']:.2f} s", f"{c['every_seconds']:.2f} s",
+    rows = [[name, f"{c['images']:,} images, {c['steps']} steps",
+             f"every {c['every_steps']} ({c['saves_per_epoch']} per epoch, {c['checkpoint_mb']:.1f} MB)",
+             f"{c['off_seconds']:.2f} s", f"{c['every_seconds']:.2f} s",
              f"**{c['ratio']:.3f}x**", f"{c['ms_per_save']:.0f} ms", f"{c['loop_ms_per_save']:.0f} ms",
              f"{c['in_loop_ratio']:.3f}x ({c['in_loop_ms_per_save']:.0f} ms)", f"{c['hook_ratio']:.3f}x"]
             for name, c in r['cases'].items()]

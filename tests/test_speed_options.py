@@ -2,8 +2,9 @@
 
 That each precision trains, SAM included, is checked in nbs/08_learner; here, what only a whole run shows."""
 import torch
+import yaml
 from atnn.cli import main
-from conftest import metrics, summary
+from conftest import metrics, summary, timeless
 
 
 def test_fp16_scaler_state_is_checkpointed(workdir):
@@ -28,3 +29,17 @@ def test_compile_trains(workdir):
     assert main(['--config', 'quick.yaml', 'name=compiled', 'train.epochs=2', 'train.compile=true']) == 0
     assert summary(workdir, 'compiled')['best_val_acc'] > 0.5
     assert metrics(workdir, 'compiled')[0]['epoch_seconds'] < 5, "compiled before the first epoch's clock started"
+
+
+def test_auto_precision_is_measured_once_recorded_and_resumed(workdir, capsys):
+    "config.yaml records the choice; a resume with `auto` runs it without measuring again, and continues exactly."
+    auto = ['--config', 'quick.yaml', 'train.precision=auto', 'train.channels_last=auto']
+    assert main([*auto, 'name=auto', 'train.epochs=1']) == 0
+    out = capsys.readouterr().out
+    assert out.count('fast path, measured on batches of 32') == 1 and 'fp32 + channels_last' not in out   # an MLP
+    chosen = yaml.safe_load((workdir/'runs'/'auto'/'config.yaml').read_text())['train']
+    assert chosen['precision'] in ('fp32', 'bf16') and chosen['channels_last'] is False, chosen
+    assert main([*auto, 'name=auto', 'train.epochs=2', 'resume=runs/auto']) == 0
+    assert 'fast path' not in capsys.readouterr().out
+    assert main(['--config', 'quick.yaml', f"train.precision={chosen['precision']}", 'name=fixed']) == 0
+    assert timeless(metrics(workdir, 'auto')) == timeless(metrics(workdir, 'fixed')), "the measuring changed nothing"

@@ -52,7 +52,8 @@ def case(name: str, c: dict, data_root: str, folder: Path, repeats: int) -> dict
     for r in range(repeats):
         for setup in list(setups)[::1 if r % 2 == 0 else -1]:     # ABCD DCBA ...: no setup always goes first
             learn.cbs, learn.epoch_t0 = setups[setup], time.perf_counter()
-            t0 = time.perf_counter(); learn.one_epoch(train=True); best[setup] = min(best[setup], time.perf_counter() - t0)
+            t0 = time.perf_counter(); learn.one_epoch(train=True)
+            best[setup] = min(best[setup], time.perf_counter() - t0)
     counted = setups['every'][0]
     counted.wait()
     saves = counted.saves // repeats
