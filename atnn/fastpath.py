@@ -4,7 +4,7 @@
 
 # %% ../nbs/08a_fastpath.ipynb #302ca28b
 from __future__ import annotations
-import copy, time
+import copy, math, time
 from dataclasses import dataclass
 import torch
 from .checkpoint import rng_state, set_rng_state
@@ -43,11 +43,12 @@ def sync(device: torch.device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
     elif device.type == 'mps': torch.mps.synchronize()
 
-def trial_learner(model, cfg: Config, path: FastPath, device, num_classes: int, class_weights=None) -> Learner:
+def trial_learner(model, cfg: Config, path: FastPath, train_dl, num_classes: int, class_weights=None) -> Learner:
     "A learner over a copy of `model` at `path`, with the run's optimizer and regularizers (`model` is untouched)."
-    m = copy.deepcopy(model)
+    m = copy.deepcopy(model)                      # not wrapped in DDP: under torchrun it steps alone
     if path.channels_last: m = m.to(memory_format=torch.channels_last)
-    learn = Learner(m, None, None, create_optimizer(cfg.optimizer, m), device=device, precision=path.precision)
+    learn = Learner(m, train_dl, None, create_optimizer(cfg.optimizer, m), device=train_dl.device,
+                    precision=path.precision)     # train_dl: only its share weight is read, it is not iterated
     return attach_regularizers(learn, cfg.train, num_classes, class_weights)
 
 # %% ../nbs/08a_fastpath.ipynb #03add6cb
@@ -60,9 +61,10 @@ def images_per_second(learn: Learner, path: FastPath, xb, yb, steps: int) -> flo
     sync(learn.device)
     return steps * len(xb) / (time.perf_counter() - t0)
 
-def measure(trials: dict, xb, yb, rounds=2, steps=1) -> dict:
-    "Best images/s of each learner of `trials` (FastPath: Learner), alternating them `rounds` times after a warm-up."
-    for path, learn in trials.items(): images_per_second(learn, path, xb, yb, 1)
+def measure(trials: dict, xb, yb, rounds=2, seconds=0.1) -> dict:
+    "Best images/s of each learner of `trials` (FastPath: Learner), alternating `rounds` rounds of about `seconds`."
+    warm = [images_per_second(learn, path, xb, yb, 1) for path, learn in trials.items()]     # first calls
+    steps = min(100, math.ceil(seconds * max(warm) / len(xb)))     # a fast step is timed over several
     best = dict.fromkeys(trials, 0.0)
     for _ in range(rounds):
         for path, learn in trials.items(): best[path] = max(best[path], images_per_second(learn, path, xb, yb, steps))
@@ -87,7 +89,7 @@ def fast_path(cfg: Config, model, train_dl, num_classes: int, class_weights=None
     if len(options) == 1: return options[0]
     saved, t0 = rng_state(train_dl), time.perf_counter()      # the trials draw dropout and mixup: put them back
     xb, yb = sample_batch(train_dl, t.batch_size)
-    rates = measure({p: trial_learner(model, cfg, p, device, num_classes, class_weights) for p in options}, xb, yb)
+    rates = measure({p: trial_learner(model, cfg, p, train_dl, num_classes, class_weights) for p in options}, xb, yb)
     set_rng_state(train_dl, saved)
     chosen = choose(rates)
     print_fn(f"fast path, measured on batches of {len(xb)} in {time.perf_counter() - t0:.1f} s: "

@@ -57,6 +57,14 @@ def test_balanced_sampler_under_torchrun_matches_one_process(workdir):
     for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-4, atol=1e-6)
 
 
+def test_auto_precision_under_torchrun_is_one_choice_for_all_processes(workdir):
+    r = run_cli('--config', 'quick.yaml', 'name=auto', 'train.precision=auto', 'train.epochs=1', cwd=workdir,
+                entry=TORCHRUN)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count('fast path, measured') == 1, r.stdout           # rank 0 measured, both took its choice
+    assert (workdir/'runs'/'auto'/'config.yaml').read_text().count('precision: auto') == 0
+
+
 def test_resume_under_torchrun_continues_exactly(workdir):
     aug = ('data.augment.hflip=true', 'data.augment.random_crop=true', 'model.dropout=0.2')   # per-rank random draws
     torchrun = lambda *args: run_cli('--config', 'quick.yaml', *aug, *args, cwd=workdir, entry=TORCHRUN)
