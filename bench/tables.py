@@ -58,11 +58,15 @@ def benchmark_rows() -> list[list]:
     ]
 
 
+def chosen_path(case: dict) -> str:
+    "What `auto` chose in a case of precision_auto.json, in words."
+    return case['chosen']['precision'] + (' + channels_last' if case['chosen']['channels_last'] else '')
+
+
 def precision_auto_row() -> list:
     "`train.precision: auto` against fp32."
     r = load('precision_auto')
-    cases = ', '.join(f"{name} **{c['speedup']:.2f}x** ({c['chosen']['precision']}"
-                      f"{' + channels_last' if c['chosen']['channels_last'] else ''})" for name, c in r['cases'].items())
+    cases = ', '.join(f"{name} **{c['speedup']:.2f}x** ({chosen_path(c)})" for name, c in r['cases'].items())
     flags = ', '.join(r['cpu_flags']) or 'no bf16 features'
     return [f"`train.precision: auto` (+ `channels_last: auto`) vs fp32, training epochs, real Fashion-MNIST, a CPU "
             f"with {flags}", '`python bench/speed/precision_auto.py`', cases,
@@ -72,8 +76,7 @@ def precision_auto_row() -> list:
 def precision_auto_table() -> str:
     "What `auto` chose for each model, the rates it measured, and the epoch against fp32."
     r = load('precision_auto')
-    chosen = lambda c: c['chosen']['precision'] + (' + channels_last' if c['chosen']['channels_last'] else '')
-    rows = [[name, f"{c['images']:,}", chosen(c),
+    rows = [[name, f"{c['images']:,}", chosen_path(c),
              f"{c['fp32_seconds']:.2f} s", f"{c['auto_seconds']:.2f} s", f"**{c['speedup']:.2f}x**",
              f"{c['measuring_seconds']:.1f} s"] for name, c in r['cases'].items()]
     return table(['model', 'images', 'auto chose', 'epoch at fp32', 'epoch at the choice', 'speedup', 'measuring took'],
