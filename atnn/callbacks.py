@@ -81,6 +81,9 @@ class EpochPrinter(Callback):
     "Print one line per epoch, and the TTA accuracy at the end."
     order = ORDER['report']
     def __init__(self, print_fn=print): self.print_fn = print_fn
+    def before_fit(self, learn):
+        if getattr(learn, 'compile_seconds', None) is not None:
+            self.print_fn(f"compiled in {learn.compile_seconds:.1f} s, before the first epoch")
     def after_epoch(self, learn):
         m = learn.metrics
         self.print_fn(f"epoch {m['epoch']:>3}/{learn.epochs}  lr {m['lr']:.3g}  bs {m['batch_size']}  "
@@ -212,7 +215,8 @@ class SummaryFile(Callback):
     def __init__(self, folder, started: float, write=True, **extra):
         self.path, self.started, self.write, self.extra = Path(folder)/'summary.json', started, write, extra
     def after_fit(self, learn):
-        learn.summary = summarize(learn.history, learn.results, time.perf_counter() - self.started, **self.extra)
+        learn.summary = summarize(learn.history, learn.results, time.perf_counter() - self.started,
+                                  compile_seconds=getattr(learn, 'compile_seconds', None), **self.extra)
         if self.write: atomic_write_text(self.path, json.dumps(learn.summary, indent=2) + '\n')
 
 # %% ../nbs/07_callbacks.ipynb #548c999e

@@ -14,12 +14,12 @@ from .schema import (apply_overrides, fill_variant_keys, from_dict, load_yaml, o
                          reference_md, reference_rows, section, variant_only_keys)
 
 # %% auto #0
-__all__ = ['DATA_KEYS', 'MODEL_KEYS', 'OPTIMIZER_KEYS', 'SCHEDULER_KEYS', 'VARIANTS', 'AugmentConfig', 'data_variants',
-           'DataConfig', 'model_variants', 'ModelConfig', 'optimizer_variants', 'OptimizerConfig', 'SchedulerConfig',
-           'BatchSizeScheduleConfig', 'EarlyStoppingConfig', 'MixupConfig', 'EMAConfig', 'GradClipConfig',
-           'CheckpointEveryConfig', 'TrainConfig', 'TTAConfig', 'WandbConfig', 'TensorBoardConfig', 'DistributedConfig',
-           'Config', 'switched_keys', 'apply_config_overrides', 'load_config', 'save_config', 'config_reference',
-           'config_reference_md']
+__all__ = ['DATA_KEYS', 'MODEL_KEYS', 'OPTIMIZER_KEYS', 'SCHEDULER_KEYS', 'COMPILE_MODES', 'VARIANTS', 'AugmentConfig',
+           'data_variants', 'DataConfig', 'model_variants', 'ModelConfig', 'optimizer_variants', 'OptimizerConfig',
+           'SchedulerConfig', 'BatchSizeScheduleConfig', 'EarlyStoppingConfig', 'MixupConfig', 'EMAConfig',
+           'GradClipConfig', 'CheckpointEveryConfig', 'TrainConfig', 'TTAConfig', 'WandbConfig', 'TensorBoardConfig',
+           'DistributedConfig', 'Config', 'switched_keys', 'apply_config_overrides', 'load_config', 'save_config',
+           'config_reference', 'config_reference_md']
 
 # %% ../nbs/00b_config.ipynb #55c4dcf0
 @dataclass
@@ -269,6 +269,8 @@ class CheckpointEveryConfig:
                               f"{{minutes: 10}}; got steps={self.steps}, minutes={self.minutes}")
 
 # %% ../nbs/00b_config.ipynb #edfdc3e1
+COMPILE_MODES = ('default', 'reduce-overhead', 'max-autotune', 'cudagraphs')   # train.compile's strings
+
 @dataclass
 class TrainConfig:
     "The training loop."
@@ -282,7 +284,9 @@ class TrainConfig:
                                  "before the first epoch (08a_fastpath)", choices=['fp32', 'bf16', 'fp16', 'auto'])
     channels_last: Union[bool, str] = option(False, "channels_last memory format for models with convolutions "
                                                     "(no-op for the MLP) | auto: timed, with precision")
-    compile: bool = option(False, "torch.compile the model and color jitter; compiled before the first epoch's clock "
+    compile: Union[bool, str] = option(False, "torch.compile the model and color jitter: true (= default) | "
+                                       "reduce-overhead | max-autotune (its modes) | cudagraphs (its backend); "
+                                       "compiled before the first epoch's clock "
                                   "starts")
     progress: bool = option(True, "show a progress bar (hidden automatically when output is not a terminal or "
                                   "notebook)")
@@ -300,6 +304,9 @@ class TrainConfig:
                                                                     "{steps: N} or {minutes: M}")
 
     def validate(self, prefix=''):
+        if isinstance(self.compile, str) and self.compile not in COMPILE_MODES:
+            raise ConfigError(prefix + 'compile', f"must be true, false or one of {', '.join(COMPILE_MODES)}; got "
+                              f"{self.compile!r}" + did_you_mean(self.compile, COMPILE_MODES))
         if isinstance(self.channels_last, str) and self.channels_last != 'auto':
             raise ConfigError(prefix + 'channels_last', f"must be true, false or auto, got {self.channels_last!r}")
         w = self.class_weights

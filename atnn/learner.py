@@ -86,6 +86,7 @@ class Learner:
         self.model, self.opt, self.sched, self.train_dl, self.val_dl = model, opt, sched, train_dl, val_dl
         self.test_dl, self.loss_func, self.device = test_dl, loss_func, torch.device(device)   # test_dl: TestEval
         self.amp_dtype, self.compiled, self.progress = AMP_DTYPES[precision], compiled, progress
+        self.compile_seconds = None         # compile_warm_up's time: the time to the first step
         self.scaler = torch.amp.GradScaler(self.device.type) if precision == 'fp16' else None
         self.cbs, self.history, self.stop, self.epoch, self.epochs, self.error = list(cbs), [], False, 0, 0, None
         self.results = RunResults()         # the run's end (07_callbacks); error: what ended the last fit
@@ -106,7 +107,7 @@ class Learner:
         self.epochs, self.stop, self.error = epochs, False, None
         with deferred_ctrl_c():                      # Ctrl-C ends the fit after a batch, not inside one
             try:
-                if self.compiled and self.epoch < epochs: compile_warm_up(self)
+                if self.compiled and self.epoch < epochs: self.compile_seconds = compile_warm_up(self)
                 self.callback('before_fit')
                 for self.epoch in range(self.epoch + 1, epochs + 1):
                     self.callback('before_epoch')     # e.g. the batch-size schedule sets this epoch's size
@@ -192,9 +193,9 @@ def continue_epoch(self: Learner, meter: EpochMeter) -> int:
     return p['step']
 
 # %% ../nbs/08_learner.ipynb #a8899078
-def compile_warm_up(learn: Learner):
+def compile_warm_up(learn: Learner) -> float:
     "Run one training and one validation batch so that torch.compile compiles before the first epoch's clock starts."
-    model, bs = learn.model, learn.train_dl.batch_size
+    model, bs, t0 = learn.model, learn.train_dl.batch_size, time.perf_counter()
     buffers = {k: v.clone() for k, v in model.named_buffers()}    # BatchNorm statistics must not move
     rng = torch.get_rng_state()                                    # nor dropout's draws
     xb, yb = next(iter(learn.val_dl))
@@ -206,6 +207,7 @@ def compile_warm_up(learn: Learner):
         learn.eval_step(xb, yb)
         for k, v in model.named_buffers(): v.copy_(buffers[k])
     torch.set_rng_state(rng)
+    return time.perf_counter() - t0
 
 # %% ../nbs/08_learner.ipynb #4460da48
 @dataclass

@@ -33,8 +33,8 @@ from .fastpath import fast_path
 from matplotlib.figure import Figure
 
 # %% auto #0
-__all__ = ['check_config', 'create_run_dir', 'create_augment', 'RunFolder', 'callbacks_for', 'create_learner', 'check_resumable',
-           'train', 'show_results', 'lr_find_run']
+__all__ = ['check_config', 'create_run_dir', 'create_augment', 'compile_model', 'RunFolder', 'callbacks_for', 'create_learner',
+           'check_resumable', 'train', 'show_results', 'lr_find_run']
 
 # %% ../nbs/08b_run.ipynb #e6d08a5a
 def check_config(cfg: Config) -> DatasetInfo:
@@ -71,6 +71,14 @@ def create_augment(augment: AugmentConfig, info: DatasetInfo, seed: int, device,
                  "(data.augment.hflip, random_crop); TTA may then lower accuracy (tta.enabled=false turns it off)")
     if not (augment.hflip or augment.random_crop or augment.color_jitter or augment.random_erasing): return None
     return Augment(augment, info.mean, seed=seed, device=device, compile=compile)
+
+def compile_model(model, how, device: torch.device):
+    "`torch.compile(model)` as `train.compile` says: true or a mode, or the cudagraphs backend (CUDA graphs: CUDA only)."
+    how = 'default' if how is True else how
+    if how in ('reduce-overhead', 'cudagraphs') and device.type != 'cuda':
+        print(f"note: train.compile={how} captures CUDA graphs, which need CUDA; on {device.type} it compiles as default")
+        how = 'default'
+    return torch.compile(model, backend='cudagraphs') if how == 'cudagraphs' else torch.compile(model, mode=how)
 
 def _use_channels_last(model, loaders, name: str):
     "Move `model` and the batches of `loaders` to channels_last, if `model` has convolutions (else a notice)."
@@ -128,7 +136,7 @@ def create_learner(cfg: Config, cbs=(), splits: Splits | None = None) -> Learner
     weights, k = class_weights_for(t, s.train_y, s.info.num_classes), s.info.num_classes     # checked: nothing written
     if (note := imbalance_note(s.train_y, s.info.classes)) and env.is_main: print(note)
     per_image = balanced_weights(s.train_y, k)[s.train_y] if cfg.data.sampler == 'balanced' else None
-    augment = create_augment(cfg.data.augment, s.info, cfg.seed + env.rank, device, t.compile, cfg.tta.enabled)
+    augment = create_augment(cfg.data.augment, s.info, cfg.seed + env.rank, device, bool(t.compile), cfg.tta.enabled)
     train_dl = DeviceLoader(s.train_x, s.train_y, t.batch_size, s.info.mean, s.info.std, shuffle=True, seed=cfg.seed,
                             device=device, augment=augment, pin_memory=not s.memory_mapped, sample_weights=per_image,
                             **shard)
@@ -143,10 +151,10 @@ def create_learner(cfg: Config, cbs=(), splits: Splits | None = None) -> Learner
     if t.channels_last: model = _use_channels_last(model, (train_dl, val_dl, test_dl or val_dl), cfg.model.name)
     opt = create_optimizer(cfg.optimizer, model)
     model = wrap_ddp(model, device, cfg.distributed.sync_batchnorm)
-    if t.compile: model = torch.compile(model)
+    if t.compile: model = compile_model(model, t.compile, device)
     learn = Learner(model, train_dl, val_dl, opt, create_scheduler(cfg.scheduler, opt, t.epochs),
                     cbs=[*cbs, *callbacks_for(cfg)], device=device, progress=t.progress and env.is_main,
-                    precision=supported_precision(t.precision, device), compiled=t.compile, test_dl=test_dl)
+                    precision=supported_precision(t.precision, device), compiled=bool(t.compile), test_dl=test_dl)
     learn.info = s.info                     # the dataset's classes and normalization, for the checkpoints
     return attach_regularizers(learn, t, s.info.num_classes, weights)   # smoothing, weights, mixup, clipping, EMA
 

@@ -1,6 +1,7 @@
 """Precision, channels_last and torch.compile through the command line (CPU paths; GPU figures come from bench/).
 
 That each precision trains, SAM included, is checked in nbs/08_learner; here, what only a whole run shows."""
+import pytest
 import torch
 import yaml
 from atnn.cli import main
@@ -24,11 +25,15 @@ def test_channels_last_resnet(workdir):
                  'train.precision=bf16', 'name=clr', 'train.epochs=1']) == 0
 
 
-def test_compile_trains(workdir):
+@pytest.mark.parametrize('how', ['true', 'max-autotune', 'reduce-overhead'])
+def test_compile_trains(workdir, capsys, how):
     "Compiled kernels draw dropout from their own RNG stream, so the numbers differ from eager; both must learn."
-    assert main(['--config', 'quick.yaml', 'name=compiled', 'train.epochs=2', 'train.compile=true']) == 0
+    assert main(['--config', 'quick.yaml', 'name=compiled', 'train.epochs=2', f'train.compile={how}']) == 0
     assert summary(workdir, 'compiled')['best_val_acc'] > 0.5
     assert metrics(workdir, 'compiled')[0]['epoch_seconds'] < 5, "compiled before the first epoch's clock started"
+    out = capsys.readouterr().out
+    assert 'compiled in ' in out and summary(workdir, 'compiled')['compile_seconds'] > 0
+    assert ('captures CUDA graphs, which need CUDA' in out) == (how == 'reduce-overhead')
 
 
 def test_auto_precision_is_measured_once_recorded_and_resumed(workdir, capsys):
