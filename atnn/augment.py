@@ -92,11 +92,12 @@ def compiled_color_ops() -> tuple:
     "`COLOR_OPS`, each fused by `torch.compile` (for any batch size)."
     return tuple(torch.compile(op, dynamic=True) for op in COLOR_OPS)
 
-def color_jitter(x, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, generator=None, ops=COLOR_OPS):
+def color_jitter(x, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, generator=None, ops=COLOR_OPS,
+                 order_generator=None):
     "torchvision's ColorJitter with per-image factors; the order of the four ops is drawn once per batch."
     strengths = (brightness, contrast, saturation, hue)
     ranges = [(max(0, 1 - s), 1 + s) for s in strengths[:3]] + [(-hue, hue)]
-    for i in torch.randperm(4, generator=generator, device=x.device).tolist():
+    for i in torch.randperm(4, generator=order_generator).tolist():    # on the CPU: no wait for the device
         if strengths[i]: x = ops[i](x, _uniform(len(x), *ranges[i], generator, x.device))
     return x
 
@@ -137,6 +138,7 @@ class Augment:
         self.cfg, self.device = cfg, torch.device(device)
         self.mean = torch.tensor(mean, device=self.device)
         self.g = torch.Generator(device=self.device).manual_seed(seed)
+        self.order_g = torch.Generator().manual_seed(seed)      # color jitter's op order, drawn on the host
         self.color_ops = compiled_color_ops() if compile and cfg.color_jitter else COLOR_OPS
 
     def __call__(self, xb: torch.Tensor) -> torch.Tensor:
@@ -149,7 +151,8 @@ class Augment:
                     else torch.zeros(n, dtype=torch.bool, device=xb.device))
             x = crop_flip(xb, pad, top, left, flip)
         x = x.float().div_(255)
-        if c.color_jitter: x = color_jitter(x, c.brightness, c.contrast, c.saturation, c.hue, g, self.color_ops)
+        if c.color_jitter:
+            x = color_jitter(x, c.brightness, c.contrast, c.saturation, c.hue, g, self.color_ops, self.order_g)
         if c.random_erasing: x = random_erasing(x, self.mean, c.erasing_p, c.erasing_scale, c.erasing_ratio, g)
         return x
 

@@ -165,4 +165,13 @@ def test_checkpoints_load_with_weights_only(workdir):
     for f in ('last.pt', 'best.pt'):
         ck = torch.load(workdir/'runs'/'wo'/'checkpoints'/f, weights_only=True)
         assert {'model', 'optimizer', 'scheduler', 'callbacks', 'rng', 'config', 'history', 'epoch'} <= set(ck)
-        assert set(ck['rng']) == {'python', 'numpy', 'torch', 'cuda', 'loader', 'augment'}
+        assert set(ck['rng']) == {'python', 'numpy', 'torch', 'cuda', 'loader', 'augment', 'augment_order'}
+
+
+def test_color_jitter_resumes_exactly(workdir):
+    "Its op order comes from a host generator of its own (no device sync), which the checkpoint holds too."
+    jitter = ['data.augment.color_jitter=true', 'data.augment.hflip=true']
+    assert main(['--config', 'quick.yaml', 'name=full', 'train.epochs=3', *jitter]) == 0
+    assert main(['--config', 'quick.yaml', 'name=part', 'train.epochs=1', *jitter]) == 0
+    assert main(['--config', 'quick.yaml', 'name=part', 'train.epochs=3', 'resume=runs/part', *jitter]) == 0
+    assert timeless(read_metrics(workdir/'runs'/'part')) == timeless(read_metrics(workdir/'runs'/'full'))
