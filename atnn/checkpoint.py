@@ -23,7 +23,8 @@ def rng_state(train_dl) -> dict:
     return dict(python=random.getstate(), numpy=(npy[0], torch.from_numpy(npy[1].copy()), *npy[2:]),
                 torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
                 loader=train_dl.generator.get_state(), augment=aug.g.get_state() if aug is not None else None,
-                augment_order=aug.order_g.get_state() if aug is not None else None)
+                augment_order=aug.order_g.get_state() if aug is not None else None,
+                loader_carried=getattr(train_dl, 'carried', None))
 
 def set_rng_state(train_dl, s: dict):
     "Put back the generators of an `rng_state`."
@@ -34,6 +35,7 @@ def set_rng_state(train_dl, s: dict):
     train_dl.generator.set_state(s['loader'])
     if s['augment'] is not None: train_dl.augment.g.set_state(s['augment'])
     if s.get('augment_order') is not None: train_dl.augment.order_g.set_state(s['augment_order'])   # older: none
+    if s.get('loader_carried') is not None: train_dl.carried = s['loader_carried']   # data.last_batch=carry
 
 # %% ../nbs/06a_checkpoint.ipynb #84159e95
 def state_key(cb) -> str:

@@ -74,6 +74,10 @@ class DataConfig:
     sampler: str = option('shuffle', "shuffle: each training image once per epoch | balanced: each epoch draws images "
                                      "(with replacement) with probability inversely proportional to their class's "
                                      "count", choices=['shuffle', 'balanced'])
+    last_batch: str = option('keep', "an epoch's last, partial training batch: keep it (every image once an epoch) | "
+                                     "drop it (the left-out images differ every epoch) | carry its images to the "
+                                     "front of the next epoch (every batch full, every image once per pass)",
+                             choices=['keep', 'drop', 'carry'])
     channels: Optional[int] = option(None, "folder: 3 = RGB, 1 = grayscale (every image is converted)",
                                      choices=[1, 3])
     skip_bad_images: Optional[bool] = option(None, "folder: skip files Pillow cannot read (and list them) instead "

@@ -23,7 +23,7 @@ class DeviceLoader:
     "Batches of (normalized float images, labels) from uint8 images `x` and labels `y`."
     def __init__(self, x, y, batch_size, mean, std, shuffle=False, seed=0, device='cpu', augment: Augment | None = None,
                  keep_on_device: bool | None = None, channels_last=False, rank=0, world_size=1, pin_memory=True,
-                 sample_weights: torch.Tensor | None = None):
+                 sample_weights: torch.Tensor | None = None, last_batch='keep'):
         self.device = torch.device(device)
         self.on_device = fits_on_device(x, self.device) if keep_on_device is None else keep_on_device
         pin = not self.on_device and self.device.type == 'cuda' and pin_memory
@@ -38,11 +38,19 @@ class DeviceLoader:
         self.batch_weight = 1.0
         self.sample_weights = sample_weights    # per image: an epoch draws len(x) images by them (with replacement)
         self.epoch_state, self.skip = None, 0    # the generator before this epoch's draw; batches to leave out
+        self.last_batch = last_batch                # keep | drop | carry (see below)
+        self.carried = torch.empty(0, dtype=torch.long)   # carry: images the last epoch left over, first in this one
+
+    def epoch_images(self) -> int:
+        "Images in this epoch's order: the dataset's, and with `carry` those the last epoch left over."
+        return len(self.x) + (len(self.carried) if self.last_batch == 'carry' else 0)
 
     def batch_starts(self) -> list[int]:
         "Where each (global) batch starts; a last batch too small to give every process 2 images joins the one before."
-        starts = list(range(0, len(self.x), self.batch_size))
-        if len(starts) > 1 and len(self.x) - starts[-1] < 2 * self.world_size: starts.pop()   # BatchNorm needs 2
+        n, bs = self.epoch_images(), self.batch_size
+        if self.last_batch != 'keep' and n >= bs: return list(range(0, n - bs + 1, bs))     # full batches only
+        starts = list(range(0, n, bs))
+        if len(starts) > 1 and n - starts[-1] < 2 * self.world_size: starts.pop()   # BatchNorm needs 2
         return starts
 
     def __len__(self): return len(self.batch_starts())
@@ -59,14 +67,18 @@ class DeviceLoader:
         order = (torch.multinomial(self.sample_weights, n, replacement=True, generator=self.generator)
                  if self.sample_weights is not None else torch.randperm(n, generator=self.generator) if self.shuffle
                  else torch.arange(n))
+        if self.last_batch == 'carry': order = torch.cat([self.carried, order])
+        ends = starts[1:] + [len(order)] if self.last_batch == 'keep' else [min(i + self.batch_size, len(order))
+                                                                          for i in starts]
         order_on_device = order.to(self.device)         # one copy per epoch, not one per batch
-        for i, end in list(zip(starts, starts[1:] + [n]))[skip:]:
+        for i, end in list(zip(starts, ends))[skip:]:
             mine = slice(i + self.rank, end, self.world_size)          # every world_size-th image of the batch
             xb = self.gather(order[mine], order_on_device[mine])
             self.batch_weight = len(xb) * self.world_size / (end - i)  # this share's weight in the global mean
             xb = self.augment(xb) if self.augment is not None else xb.float().div_(255)
             xb = xb.sub_(self.mean).div_(self.std).contiguous(memory_format=self.memory_format)   # xb is ours
             yield xb, self.y[order_on_device[mine]]
+        if self.last_batch == 'carry': self.carried = order[ends[-1]:]    # at the end: len() stays this epoch's
 
 # %% ../nbs/02a_loader.ipynb #84c52b19
 @patch

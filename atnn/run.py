@@ -139,7 +139,7 @@ def create_learner(cfg: Config, cbs=(), splits: Splits | None = None) -> Learner
     augment = create_augment(cfg.data.augment, s.info, cfg.seed + env.rank, device, bool(t.compile), cfg.tta.enabled)
     train_dl = DeviceLoader(s.train_x, s.train_y, t.batch_size, s.info.mean, s.info.std, shuffle=True, seed=cfg.seed,
                             device=device, augment=augment, pin_memory=not s.memory_mapped, sample_weights=per_image,
-                            **shard)
+                            last_batch=cfg.data.last_batch, **shard)
     val_dl = DeviceLoader(s.val_x, s.val_y, cfg.data.val_batch_size, s.info.mean, s.info.std, device=device, **shard)
     test_dl = None if s.test_x is None else DeviceLoader(s.test_x, s.test_y, cfg.data.val_batch_size, s.info.mean,
                                                          s.info.std, device=device, **shard)

@@ -79,9 +79,11 @@ def test_sigkill_at_several_moments_then_resume_is_identical(slowdir):
 
 
 def test_sigkill_inside_epochs_then_resume_is_identical(slowdir):
-    "Checkpoints every 5 steps; killed inside epoch 1, twice inside epoch 2 (a resumed epoch resumed again)."
+    """Checkpoints every 5 steps; killed inside epoch 1, twice inside epoch 2 (a resumed epoch resumed again); with
+    data.last_batch=carry, so the images carried into an epoch (3000 = 187 x 16 + 8) must come back too."""
     config = yaml.safe_load((slowdir/'slow.yaml').read_text())
     config['train'].update(epochs=3, checkpoint_every=dict(steps=5))
+    config['data']['last_batch'] = 'carry'
     (slowdir/'inside.yaml').write_text(yaml.safe_dump(config))
     assert main(['--config', 'inside.yaml', 'name=ref', 'train.checkpoint_every=null']) == 0   # saving changes nothing
     positions = [kill_inside_epoch(slowdir, 'inside.yaml', 'killed', epoch) for epoch in (1, 2, 2)]
@@ -165,7 +167,7 @@ def test_checkpoints_load_with_weights_only(workdir):
     for f in ('last.pt', 'best.pt'):
         ck = torch.load(workdir/'runs'/'wo'/'checkpoints'/f, weights_only=True)
         assert {'model', 'optimizer', 'scheduler', 'callbacks', 'rng', 'config', 'history', 'epoch'} <= set(ck)
-        assert set(ck['rng']) == {'python', 'numpy', 'torch', 'cuda', 'loader', 'augment', 'augment_order'}
+        assert set(ck['rng']) == {'python', 'numpy', 'torch', 'cuda', 'loader', 'augment', 'augment_order', 'loader_carried'}
 
 
 def test_color_jitter_resumes_exactly(workdir):
