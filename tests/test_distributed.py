@@ -39,19 +39,12 @@ def test_two_processes_match_one_with_the_same_global_batch(workdir):
     for k in e1: torch.testing.assert_close(e2[k], e1[k], rtol=1e-4, atol=1e-6)
 
 
-def test_accumulation_under_torchrun_matches_one_process(workdir):
-    "3 micro-batches of each process's share (17 and 16 images), all-reduced once (no_sync before): one process's step."
-    acc = (*MLP, 'train.accumulate=3', 'train.epochs=1')
-    one, two = run_cli(*acc, 'name=one', cwd=workdir), run_cli(*acc, 'name=two', cwd=workdir, entry=TORCHRUN)
-    assert one.returncode == 0 and two.returncode == 0, two.stderr
-    w1, w2 = weights(workdir/'runs'/'one'), weights(workdir/'runs'/'two')
-    for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-4, atol=1e-6)
-
-
-def test_balanced_sampler_under_torchrun_matches_one_process(workdir):
-    "Every process draws the same weighted order and takes its share of each batch: one process's run."
-    bal = (*MLP, 'data.sampler=balanced', 'train.epochs=1')
-    one, two = run_cli(*bal, 'name=one', cwd=workdir), run_cli(*bal, 'name=two', cwd=workdir, entry=TORCHRUN)
+@pytest.mark.parametrize('option', ['train.accumulate=3', 'data.sampler=balanced'], ids=['accumulate', 'balanced'])
+def test_option_under_torchrun_matches_one_process(workdir, option):
+    """accumulate: 3 micro-batches of each process's share (17 and 16 images), all-reduced once (no_sync before);
+    balanced: every process draws the same weighted order and takes its share of each batch."""
+    args = (*MLP, option, 'train.epochs=1')
+    one, two = run_cli(*args, 'name=one', cwd=workdir), run_cli(*args, 'name=two', cwd=workdir, entry=TORCHRUN)
     assert one.returncode == 0 and two.returncode == 0, two.stderr
     w1, w2 = weights(workdir/'runs'/'one'), weights(workdir/'runs'/'two')
     for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-4, atol=1e-6)
