@@ -1,4 +1,4 @@
-"Imbalanced classes and gradient accumulation from the command line: bad values, exact resume."
+"Imbalanced classes, gradient accumulation and the other options of long runs from the command line."
 import pytest
 import torch
 from atnn.cli import main
@@ -13,7 +13,12 @@ from conftest import metrics, timeless
                                     "(did you mean 'balanced'?)"),
     ('data.sampler=weighted', "data.sampler: must be one of shuffle, balanced; got 'weighted'"),
     ('train.accumulate=0', "train.accumulate: must be >= 1, got 0"),
-    ('train.accumulate=64', "train.accumulate: 64 micro-batches of a batch of 32 images leave some empty")])
+    ('train.accumulate=64', "train.accumulate: 64 micro-batches of a batch of 32 images leave some empty"),
+    ('train.checkpoint_every={}', "train.checkpoint_every: set exactly one of steps and minutes"),
+    ('train.checkpoint_every={steps: 10, minutes: 5}', "train.checkpoint_every: set exactly one of steps and minutes"),
+    ('train.checkpoint_every={minutes: 0}', "train.checkpoint_every.minutes: must be > 0, got 0"),
+    ('data.last_batch=skip', "data.last_batch: must be one of keep, drop, carry; got 'skip'"),
+    ('train.precision=fastest', "train.precision: must be one of fp32, bf16, fp16, auto; got 'fastest'")])
 def test_bad_values_exit_2_with_one_line_and_write_nothing(workdir, capsys, override, message):
     assert main(['--config', 'quick.yaml', override]) == 2
     err = capsys.readouterr().err
