@@ -119,8 +119,10 @@ def optimizer_step(opt: torch.optim.Optimizer, scaler=None, clip: GradClipConfig
 def _unscale_first_pass(opt: SAM, scaler) -> bool:
     "fp16: unscale SAM's first-pass gradients by hand (the scaler does the second pass); False if they overflowed."
     grads = [p.grad for g in opt.param_groups for p in g['params'] if p.grad is not None]
-    torch._foreach_mul_(grads, 1.0 / scaler.get_scale())
-    if all(torch.isfinite(g).all() for g in grads): return True
+    found_inf, device = torch.zeros(1, device=grads[0].device), grads[0].device
+    inv_scale = torch.full((1,), 1.0 / scaler.get_scale(), device=device)
+    torch._amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv_scale)   # GradScaler's own fused kernel
+    if found_inf.item() == 0: return True                                        # one wait, not one per tensor
     scaler.update(scaler.get_scale() * scaler.get_backoff_factor())   # overflow: skip the step, lower the scale
     opt.zero_grad(set_to_none=True)
     return False
