@@ -73,10 +73,11 @@ def create_augment(augment: AugmentConfig, info: DatasetInfo, seed: int, device,
     return Augment(augment, info.mean, seed=seed, device=device, compile=compile)
 
 def compile_model(model, how, device: torch.device):
-    "`torch.compile(model)` as `train.compile` says: true or a mode, or the cudagraphs backend (CUDA graphs: CUDA only)."
+    "`torch.compile(model)` as `train.compile` says: true or a mode, or the cudagraphs backend (CUDA only)."
     how = 'default' if how is True else how
     if how in ('reduce-overhead', 'cudagraphs') and device.type != 'cuda':
-        print(f"note: train.compile={how} captures CUDA graphs, which need CUDA; on {device.type} it compiles as default")
+        print(f"note: train.compile={how} captures CUDA graphs, which need CUDA; on {device.type} it compiles as "
+              "default")
         how = 'default'
     return torch.compile(model, backend='cudagraphs') if how == 'cudagraphs' else torch.compile(model, mode=how)
 

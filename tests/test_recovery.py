@@ -167,7 +167,8 @@ def test_checkpoints_load_with_weights_only(workdir):
     for f in ('last.pt', 'best.pt'):
         ck = torch.load(workdir/'runs'/'wo'/'checkpoints'/f, weights_only=True)
         assert {'model', 'optimizer', 'scheduler', 'callbacks', 'rng', 'config', 'history', 'epoch'} <= set(ck)
-        assert set(ck['rng']) == {'python', 'numpy', 'torch', 'cuda', 'loader', 'augment', 'augment_order', 'loader_carried'}
+        assert set(ck['rng']) == {'python', 'numpy', 'torch', 'cuda', 'loader', 'augment', 'augment_order',
+                                  'loader_carried'}
 
 
 def test_color_jitter_resumes_exactly(workdir):
