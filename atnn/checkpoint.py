@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from .errors import ConfigError
 from .distributed import all_gather_object, dist_env, unwrap
+from .optim import is_capturable, set_capturable
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'rng_state', 'set_rng_state', 'state_key', 'stateful_callbacks', 'epoch_position',
@@ -97,7 +98,9 @@ def resumed_position(state: dict) -> dict | None:
 def load_learner_state(learn, state: dict):
     "Continue from a `learner_state`: the next `fit` starts at the epoch after the saved one (or inside it)."
     unwrap(learn.model).load_state_dict(state['model'])
+    capturable = is_capturable(learn.opt)      # this process's arithmetic, not the saved run's (04_optim)
     learn.opt.load_state_dict(state['optimizer'])
+    set_capturable(learn.opt, capturable)
     if learn.sched is not None: learn.sched.load_state_dict(state['scheduler'])
     if learn.scaler is not None and state.get('scaler'): learn.scaler.load_state_dict(state['scaler'])
     if getattr(learn, 'ema', None) is not None and state.get('ema'): learn.ema.load_state_dict(state['ema'])

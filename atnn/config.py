@@ -285,13 +285,17 @@ class TrainConfig:
     early_stopping: Optional[EarlyStoppingConfig] = section(EarlyStoppingConfig, "early stopping; null disables it")
     precision: str = option('fp32', "fp32 | bf16 | fp16: autocast dtype (fp16 adds a gradient scaler); a device "
                                  "without it runs fp32 with a notice | auto: the fastest, timed on the run's model "
-                                 "before the first epoch (08a_fastpath)", choices=['fp32', 'bf16', 'fp16', 'auto'])
+                                 "before the first epoch (08b_fastpath)", choices=['fp32', 'bf16', 'fp16', 'auto'])
     channels_last: Union[bool, str] = option(False, "channels_last memory format for models with convolutions "
                                                     "(no-op for the MLP) | auto: timed, with precision")
     compile: Union[bool, str] = option(False, "torch.compile the model and color jitter: true (= default) | "
                                        "reduce-overhead | max-autotune (its modes) | cudagraphs (its backend); "
                                        "compiled before the first epoch's clock "
                                   "starts")
+    cuda_graphs: Union[bool, str] = option('auto', "capture the training step and the validation forward as CUDA "
+                                           "graphs, replayed every batch: auto (on CUDA where the step can be "
+                                           "captured, else eager; 08a_graphs) | true (as auto, with a note where "
+                                           "it can't) | false")
     progress: bool = option(True, "show a progress bar (hidden automatically when output is not a terminal or "
                                   "notebook)")
     accumulate: int = option(1, "micro-batches per optimizer step (gradient accumulation): batch_size images per "
@@ -311,8 +315,9 @@ class TrainConfig:
         if isinstance(self.compile, str) and self.compile not in COMPILE_MODES:
             raise ConfigError(prefix + 'compile', f"must be true, false or one of {', '.join(COMPILE_MODES)}; got "
                               f"{self.compile!r}" + did_you_mean(self.compile, COMPILE_MODES))
-        if isinstance(self.channels_last, str) and self.channels_last != 'auto':
-            raise ConfigError(prefix + 'channels_last', f"must be true, false or auto, got {self.channels_last!r}")
+        for key in ('channels_last', 'cuda_graphs'):
+            if isinstance(v := getattr(self, key), str) and v != 'auto':
+                raise ConfigError(prefix + key, f"must be true, false or auto, got {v!r}")
         w = self.class_weights
         if isinstance(w, str) and w != 'balanced':
             raise ConfigError(prefix + 'class_weights', f"must be null, balanced or a list of weights, got {w!r}"

@@ -90,10 +90,11 @@ class Learner:
         self.scaler = torch.amp.GradScaler(self.device.type) if precision == 'fp16' else None
         self.cbs, self.history, self.stop, self.epoch, self.epochs, self.error = list(cbs), [], False, 0, 0, None
         self.results = RunResults()         # the run's end (07_callbacks); error: what ended the last fit
-        self.metrics, self.summary, self.info = {}, {}, None   # an epoch's numbers, the run's, the dataset (08b_run)
+        self.metrics, self.summary, self.info = {}, {}, None   # an epoch's numbers, the run's, the dataset (08c_run)
         self.train_loss_func, self.mixer, self.clip, self.ema, self.accumulate = loss_func, None, None, None, 1  # 07b
         self.step, self.meter, self.epoch_t0 = 0, None, 0.0     # the training epoch under way: steps done, its sums
         self.position, self.last_saved = None, None     # where a resumed run continues inside an epoch; last.pt holds
+        self.train_graphs = self.eval_graphs = None     # CUDA graphs replaying `update` and `eval_step` (08a_graphs)
     def callback(self, event: str): run_callbacks(self.cbs, event, self)
     def eval_step(self, xb, yb, loss_func=None):
         with autocast(self.device, self.amp_dtype): out = self.model(xb)
@@ -143,7 +144,7 @@ def one_epoch(self: Learner, train: bool, dl=None) -> tuple[float, float, float]
                total=len(dl), disable=None if self.progress else True)
     with torch.set_grad_enabled(train):
         for step, (xb, yb) in enumerate(bar, done + 1):
-            out, loss, labels = self.train_step(xb, yb) if train else (*self.eval_step(xb, yb), yb)
+            out, loss, labels = self.train_step(xb, yb) if train else (*(self.eval_graphs or self.eval_step)(xb, yb), yb)
             meter.add(step, loss.detach(), out, labels)
             if train: self.step = step
             for method in after_step: method(self)     # e.g. a checkpoint inside the epoch
@@ -169,14 +170,20 @@ def forward_backward(self: Learner, xb, yb):
     return torch.cat(outs), total
 
 @patch
-def train_step(self: Learner, xb, yb):
-    "Mix, forward, backward, clip, step (SAM: again at perturbed weights), average; (out, loss, labels counted)."
-    if self.mixer is not None: xb, yb = self.mixer(xb, yb)
+def update(self: Learner, xb, yb):
+    "Zero the gradients, forward, backward, clip, step (SAM: again at perturbed weights); (outputs, mean loss)."
     self.opt.zero_grad(set_to_none=True)
     out, loss = self.forward_backward(xb, yb)
     if isinstance(self.opt, SAM):                            # the second pass over the whole batch too
         sam_step(self.opt, self.model, lambda: self.forward_backward(xb, yb), self.scaler, self.clip)
     else: optimizer_step(self.opt, self.scaler, self.clip)
+    return out, loss
+
+@patch
+def train_step(self: Learner, xb, yb):
+    "Mix, update (replayed as a CUDA graph where one is captured: 08a_graphs), average; (out, loss, labels counted)."
+    if self.mixer is not None: xb, yb = self.mixer(xb, yb)
+    out, loss = (self.train_graphs or self.update)(xb, yb)
     if self.ema is not None: self.ema.update(self.model)
     return out, loss, yb if self.mixer is None else self.mixer.label_weights(yb)
 
@@ -257,6 +264,7 @@ def lr_find(learn: Learner, start_lr=1e-7, end_lr=10.0, num_it=100, beta=0.98, d
     lrs, losses, avg, best = [], [], 0.0, math.inf
     learn.model.train()
     batches = (b for _ in iter(int, 1) for b in learn.train_dl)        # the training batches, again and again
+    graphs, learn.train_graphs = learn.train_graphs, None      # eager: a new lr every step would mean a new capture
     try:
         for i in range(num_it):
             lr = start_lr * (end_lr / start_lr) ** (i / max(1, num_it - 1))
@@ -267,7 +275,7 @@ def lr_find(learn: Learner, start_lr=1e-7, end_lr=10.0, num_it=100, beta=0.98, d
             smooth = avg / (1 - beta ** (i + 1))
             lrs.append(lr); losses.append(smooth); best = min(best, smooth)
             if smooth > diverge * best: break
-    finally: load_learner_state(learn, saved)
+    finally: load_learner_state(learn, saved); learn.train_graphs = graphs
     if len(lrs) <= skip_end + 2:
         raise TrainingError(f"the loss diverged after {len(lrs)} batches of the range test (from lr {start_lr:g}); "
                             "lower start_lr")

@@ -11,7 +11,8 @@ from torch import nn
 if TYPE_CHECKING: from atnn.config import GradClipConfig, OptimizerConfig
 
 # %% auto #0
-__all__ = ['muon_fallback_names', 'create_optimizer', 'bn_stats_frozen', 'SAM', 'clip_gradients', 'optimizer_step', 'sam_step']
+__all__ = ['muon_fallback_names', 'create_optimizer', 'bn_stats_frozen', 'SAM', 'clip_gradients', 'optimizer_step', 'sam_step',
+           'is_capturable', 'set_capturable']
 
 # %% ../nbs/04_optim.ipynb #69b304d2
 def _timm_kwargs(cfg: OptimizerConfig, name: str) -> dict:
@@ -136,3 +137,20 @@ def sam_step(opt: SAM, model: nn.Module, second_pass: Callable[[], None], scaler
     with bn_stats_frozen(model): second_pass()         # BatchNorm statistics come from the first pass only
     opt.restore()
     optimizer_step(opt.base, scaler, clip)              # clipping acts on the second pass's gradients
+
+# %% ../nbs/04_optim.ipynb #d0744d82
+def is_capturable(opt: torch.optim.Optimizer) -> bool:
+    "Does `opt` (SAM: its base) keep its step counts on the device, as a CUDA graph needs?"
+    base = opt.base if isinstance(opt, SAM) else opt
+    return any(g.get('capturable', False) for g in base.param_groups)
+
+def set_capturable(opt: torch.optim.Optimizer, on: bool):
+    "Adam/AdamW (SAM: its base): step counts on the device (`on`, CUDA parameters only) or on the host."
+    base = opt.base if isinstance(opt, SAM) else opt
+    if 'capturable' not in base.defaults: return                   # SGD: nothing on the host to move
+    params = [p for g in base.param_groups for p in g['params']]
+    on = on and all(p.device.type == 'cuda' for p in params)          # PyTorch refuses it elsewhere
+    for g in base.param_groups: g['capturable'] = on
+    for p in params:
+        step = base.state.get(p, {}).get('step')
+        if torch.is_tensor(step): base.state[p]['step'] = step.to(p.device if on else 'cpu', torch.float32)

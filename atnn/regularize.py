@@ -109,5 +109,5 @@ def attach_regularizers(learn, train: TrainConfig, num_classes: int, class_weigh
     weights = None if class_weights is None else class_weights.to(learn.device)
     learn.train_loss_func, learn.clip = train_loss_func(train, learn.mixer, weights), train.grad_clip
     learn.accumulate = train.accumulate                    # micro-batches per optimizer step (08_learner)
-    if train.ema is not None: learn.ema = WeightEMA(learn.model, train.ema)     # EMAEval evaluates it (08b_run)
+    if train.ema is not None: learn.ema = WeightEMA(learn.model, train.ema)     # EMAEval evaluates it (08c_run)
     return learn
