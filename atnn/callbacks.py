@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 # %% auto #0
 __all__ = ['EVENTS', 'ORDER', 'Callback', 'callbacks_with', 'run_callbacks', 'selects_ema', 'monitored_key', 'selected_weights',
            'is_better', 'EpochPrinter', 'MetricsFile', 'snapshot', 'write_files', 'Checkpoints', 'RunResults',
-           'summarize', 'SummaryFile', 'EarlyStopping', 'BatchSizeScheduler', 'TTAEval', 'TestEval', 'plot_curves',
-           'Curves', 'figure_png', 'LiveCurves']
+           'summarize', 'graph_counts', 'SummaryFile', 'EarlyStopping', 'BatchSizeScheduler', 'TTAEval', 'TestEval',
+           'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
 
 # %% ../nbs/07_callbacks.ipynb #747073e8
 EVENTS = ('before_fit', 'before_epoch', 'after_step', 'after_epoch', 'after_fit', 'cleanup_fit')
@@ -209,6 +209,11 @@ def summarize(history: list[dict], results: RunResults, total_seconds: float, **
                 total_seconds=total_seconds, **extra)
 
 # %% ../nbs/07_callbacks.ipynb #3fab3f99
+def graph_counts(learn) -> dict | None:
+    "Steps run eagerly, captured and replayed, training and validation (`08a_graphs`); None without CUDA graphs."
+    graphs = {k: getattr(learn, f'{k}_graphs', None) for k in ('train', 'eval')}
+    return {k: dict(g.counts) for k, g in graphs.items() if g is not None} or None
+
 class SummaryFile(Callback):
     "At the end: `learn.summary` (for the loggers and the caller) and `summary.json`."
     order = ORDER['summary']
@@ -216,7 +221,8 @@ class SummaryFile(Callback):
         self.path, self.started, self.write, self.extra = Path(folder)/'summary.json', started, write, extra
     def after_fit(self, learn):
         learn.summary = summarize(learn.history, learn.results, time.perf_counter() - self.started,
-                                  compile_seconds=getattr(learn, 'compile_seconds', None), **self.extra)
+                                  compile_seconds=getattr(learn, 'compile_seconds', None),
+                                  cuda_graphs=graph_counts(learn), **self.extra)
         if self.write: atomic_write_text(self.path, json.dumps(learn.summary, indent=2) + '\n')
 
 # %% ../nbs/07_callbacks.ipynb #548c999e

@@ -11,12 +11,14 @@ from .checkpoint import rng_state, set_rng_state
 from .optim import create_optimizer
 from .regularize import attach_regularizers
 from .learner import Learner
+from .graphs import CUDAGraphs, attach_graphs, eager_reason
+from .distributed import dist_env
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: from atnn.config import Config
 
 # %% auto #0
-__all__ = ['FastPath', 'half_precisions', 'candidates', 'sync', 'trial_learner', 'images_per_second', 'measure', 'choose',
-           'sample_batch', 'fast_path']
+__all__ = ['FastPath', 'half_precisions', 'candidates', 'sync', 'trial_learner', 'images_per_second', 'first_steps', 'measure',
+           'choose', 'sample_batch', 'fast_path']
 
 # %% ../nbs/08b_fastpath.ipynb #1704969c
 @dataclass(frozen=True)
@@ -49,7 +51,12 @@ def trial_learner(model, cfg: Config, path: FastPath, train_dl, num_classes: int
     if path.channels_last: m = m.to(memory_format=torch.channels_last)
     learn = Learner(m, train_dl, None, create_optimizer(cfg.optimizer, m), device=train_dl.device,
                     precision=path.precision)     # train_dl: only its share weight is read, it is not iterated
-    return attach_regularizers(learn, cfg.train, num_classes, class_weights)
+    attach_regularizers(learn, cfg.train, num_classes, class_weights)
+    t = cfg.train                                 # timed as it will run: as a CUDA graph where the run captures
+    if t.cuda_graphs is not False and eager_reason(learn.device, path.precision, cfg.optimizer, bool(t.compile),
+                                                   dist_env().world_size) is None:
+        attach_graphs(learn, CUDAGraphs(learn.device))
+    return learn
 
 # %% ../nbs/08b_fastpath.ipynb #03add6cb
 def images_per_second(learn: Learner, path: FastPath, xb, yb, steps: int) -> float:
@@ -61,9 +68,13 @@ def images_per_second(learn: Learner, path: FastPath, xb, yb, steps: int) -> flo
     sync(learn.device)
     return steps * len(xb) / (time.perf_counter() - t0)
 
+def first_steps(learn: Learner) -> int:
+    "Steps before `learn` trains as it will: one (first calls, autotuning); with a CUDA graph, its warm-up and capture."
+    return 1 if learn.train_graphs is None else learn.train_graphs.warmup + 1
+
 def measure(trials: dict, xb, yb, rounds=2, seconds=0.1) -> dict:
     "Best images/s of each learner of `trials` (FastPath: Learner), alternating `rounds` rounds of about `seconds`."
-    warm = [images_per_second(learn, path, xb, yb, 1) for path, learn in trials.items()]     # first calls
+    warm = [images_per_second(learn, path, xb, yb, first_steps(learn)) for path, learn in trials.items()]
     steps = min(100, math.ceil(seconds * max(warm) / len(xb)))     # a fast step is timed over several
     best = dict.fromkeys(trials, 0.0)
     for _ in range(rounds):

@@ -30,6 +30,7 @@ from .regularize import EMAEval, attach_regularizers, class_weights_for
 from .utils import autocast, supported_precision
 from .learner import Learner
 from .fastpath import fast_path
+from .graphs import cuda_graphs_for
 from matplotlib.figure import Figure
 
 # %% auto #0
@@ -80,6 +81,8 @@ def compile_model(model, how, device: torch.device):
               "default")
         how = 'default'
     return torch.compile(model, backend='cudagraphs') if how == 'cudagraphs' else torch.compile(model, mode=how)
+
+def _silent(*args, **kwargs): pass       # the printer of processes other than rank 0
 
 def _use_channels_last(model, loaders, name: str):
     "Move `model` and the batches of `loaders` to channels_last, if `model` has convolutions (else a notice)."
@@ -157,7 +160,9 @@ def create_learner(cfg: Config, cbs=(), splits: Splits | None = None) -> Learner
                     cbs=[*cbs, *callbacks_for(cfg)], device=device, progress=t.progress and env.is_main,
                     precision=supported_precision(t.precision, device), compiled=bool(t.compile), test_dl=test_dl)
     learn.info = s.info                     # the dataset's classes and normalization, for the checkpoints
-    return attach_regularizers(learn, t, s.info.num_classes, weights)   # smoothing, weights, mixup, clipping, EMA
+    attach_regularizers(learn, t, s.info.num_classes, weights)   # smoothing, weights, mixup, clipping, EMA
+    cuda_graphs_for(learn, t.cuda_graphs, cfg.optimizer, bool(t.compile), print if env.is_main else _silent)
+    return learn
 
 # %% ../nbs/08c_run.ipynb #0fcb8734
 def check_resumable(cfg: Config) -> tuple[Path, dict]:
