@@ -67,3 +67,7 @@ def default_sigint():
     background hands its children SIGINT ignored, and Python then never raises KeyboardInterrupt."""
     import signal
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', "gpu: needs CUDA (skipped without it); run on a GPU with `pytest -m gpu`")
