@@ -125,6 +125,7 @@ class Learner:
                     self.history.append(self.metrics)
                     self.callback('after_epoch')
                     if self.stop: break
+                if self.train_graphs is not None: self.train_graphs.release()   # its memory, for TTA and the test
                 self.callback('after_fit')
             except BaseException as e: self.error = e; raise
             finally: self.callback('cleanup_fit')      # always: e.g. the W&B run is closed, as failed if it did
