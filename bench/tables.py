@@ -395,3 +395,25 @@ def checkpoint_cost_table() -> str:
             for name, c in r['cases'].items()]
     return table(['model', 'epoch', 'saves inside it', 'epoch, off', 'epoch, with saves', 'ratio', 'cost a save',
                   'loop waits a save', 'written in the loop instead (wait)', 'hook when off'], rows)
+
+
+def gpu_graphs_text() -> str:
+    "bench/gpu/graphs_check.py and gpu_report.py: eager vs CUDA-graphed steps, the report experiment's wall time."
+    if not (RESULTS/'gpu_graphs.json').exists():
+        return ("**Not measured on a GPU yet**: no session since CUDA graphs were built has had one. The figures come "
+                "from `PART=1 bash bench/gpu/graphs_session.sh` (eager vs graphed images/s for resnest26d at 32 px, "
+                "batch 64 and 128, fp32 and bf16, into `bench/results/gpu_graphs.json`; the report experiment end to "
+                "end on synthetic CIFAR-100 into `gpu_report.json`; `pytest -m gpu`) and `PART=2` (resnet18 on "
+                "Fashion-MNIST graphed; torch.compile's modes against the graph).")
+    g = load('gpu_graphs')
+    rows = [[key.replace('_bs', ', batch '), f"{r['eager']['images_per_second']:,.0f}",
+             f"{r['graphed']['images_per_second']:,.0f}", f"**{r['graphed_vs_eager']:.2f}x**",
+             f"{r['peak_train_mem_mb']:,.0f} MB"] for key, r in g['results'].items()]
+    text = table([f"{g['device']}, torch {g['torch']}", 'eager images/s', 'graphed images/s', 'graphed vs eager',
+                  'peak training memory'], rows)
+    if (RESULTS/'gpu_report.json').exists():
+        r = load('gpu_report')
+        how = 'measured' if r['finished'] else f"estimated from its first {r['epochs_run']} epochs"
+        text += (f"\n\nThe report experiment (`configs/current_config.yaml`, synthetic CIFAR-100) on {r['device']}: "
+                 f"**{r['estimated_total_seconds'] / 60:.1f} minutes** ({how}; goal 5).")
+    return text
