@@ -177,11 +177,12 @@ def check_resumable(cfg: Config) -> tuple[Path, dict]:
         if getattr(cfg.train, key) == 'auto': setattr(cfg.train, key, saved.get(f'train.{key}', 'auto'))
     now = flatten(cfg.to_dict())
     differ = sorted(k for k in saved.keys() | now.keys()
-                    if k not in ('resume', 'train.epochs') and not k.startswith('train.checkpoint_every')
+                    if k not in ('resume', 'train.epochs', 'train.cuda_graphs')      # graphed == eager
+                    and not k.startswith('train.checkpoint_every')
                     and saved.get(k) != now.get(k))
     if differ:
-        raise ConfigError('resume', f"the config differs from the run's in {', '.join(differ)} (only train.epochs and "
-                          "train.checkpoint_every may change when resuming); e.g. "
+        raise ConfigError('resume', f"the config differs from the run's in {', '.join(differ)} (only train.epochs, "
+                          "train.checkpoint_every and train.cuda_graphs may change when resuming); e.g. "
                           f"{differ[0]}: run has {saved.get(differ[0])!r}, "
                           f"now {now.get(differ[0])!r}")
     state = read_checkpoint(ckpt, 'resume')

@@ -48,3 +48,23 @@ def test_auto_precision_is_measured_once_recorded_and_resumed(workdir, capsys):
     assert 'fast path' not in capsys.readouterr().out
     assert main(['--config', 'quick.yaml', f"train.precision={chosen['precision']}", 'name=fixed']) == 0
     assert timeless(metrics(workdir, 'auto')) == timeless(metrics(workdir, 'fixed')), "the measuring changed nothing"
+
+
+def test_cuda_graphs_on_a_cpu(workdir, capsys):
+    "auto (the default) is silently eager on a CPU; true says once why it can't; a bad value is a usage error."
+    assert main(['--config', 'quick.yaml', 'name=auto', 'train.epochs=1']) == 0
+    assert 'CUDA graph' not in capsys.readouterr().out
+    assert summary(workdir, 'auto')['cuda_graphs'] is None
+    assert main(['--config', 'quick.yaml', 'name=forced', 'train.epochs=1', 'train.cuda_graphs=true']) == 0
+    out = capsys.readouterr().out
+    assert out.count("note: the training step runs eagerly, not as a CUDA graph (train.cuda_graphs=true): CUDA "
+                     "graphs need CUDA, the device is cpu") == 1, out
+    assert main(['--config', 'quick.yaml', 'name=bad', 'train.cuda_graphs=always']) == 2
+    assert capsys.readouterr().err == "error: train.cuda_graphs: must be true, false or auto, got 'always'\n"
+    assert not (workdir/'runs'/'bad').exists()
+
+
+def test_cuda_graphs_may_change_on_resume(workdir):
+    assert main(['--config', 'quick.yaml', 'name=r', 'train.epochs=1', 'train.cuda_graphs=false']) == 0
+    assert main(['--config', 'quick.yaml', 'name=r', 'train.epochs=2', 'resume=runs/r']) == 0
+    assert [m['epoch'] for m in metrics(workdir, 'r')] == [1, 2]
