@@ -96,6 +96,7 @@ class Learner:
         self.position, self.last_saved = None, None     # where a resumed run continues inside an epoch; last.pt holds
         self.train_graphs = self.eval_graphs = None     # CUDA graphs replaying `update` and `eval_step` (08a_graphs)
     def callback(self, event: str): run_callbacks(self.cbs, event, self)
+    def evaluate(self, xb, yb): return (self.eval_graphs or self.eval_step)(xb, yb)   # replayed if captured
     def eval_step(self, xb, yb, loss_func=None):
         with autocast(self.device, self.amp_dtype): out = self.model(xb)
         return out, (loss_func or self.loss_func)(out.float(), yb)
@@ -145,7 +146,7 @@ def one_epoch(self: Learner, train: bool, dl=None) -> tuple[float, float, float]
                total=len(dl), disable=None if self.progress else True)
     with torch.set_grad_enabled(train):
         for step, (xb, yb) in enumerate(bar, done + 1):
-            out, loss, labels = self.train_step(xb, yb) if train else (*(self.eval_graphs or self.eval_step)(xb, yb), yb)
+            out, loss, labels = self.train_step(xb, yb) if train else (*self.evaluate(xb, yb), yb)
             meter.add(step, loss.detach(), out, labels)
             if train: self.step = step
             for method in after_step: method(self)     # e.g. a checkpoint inside the epoch

@@ -9,7 +9,8 @@ time, so that the JSON says which wins over a run of 80 epochs of 50,000 images.
 
     python bench/gpu/graphs_check.py [--images 6400] [--rounds 3] [--compile] [--dry-run-cpu]
 
-Writes bench/results/gpu_graphs.json (with --compile: gpu_graphs_compile.json); ends `gpu_graphs: <graphed/eager at batch 64, fp32>x (goal 3x)`.
+Writes bench/results/gpu_graphs.json (with --compile: gpu_graphs_compile.json); ends
+`gpu_graphs: <graphed/eager at batch 64, fp32>x (goal 3x)`.
 """
 import argparse, sys, time
 from pathlib import Path
@@ -70,7 +71,8 @@ def compare(ways, precision: str, bs: int, x, y, device, rounds: int) -> dict:
         rows[way] = dict(compile_seconds=compile_s, first_epoch_seconds=timed_epoch(learn), best_seconds=float('inf'))
     reset_peak_memory(device)
     for _ in range(rounds):
-        for way, learn in learners.items(): rows[way]['best_seconds'] = min(rows[way]['best_seconds'], timed_epoch(learn))
+        for way, learn in learners.items():
+            rows[way]['best_seconds'] = min(rows[way]['best_seconds'], timed_epoch(learn))
     for way, r in rows.items():
         r['images_per_second'] = len(x) / r['best_seconds']
         r['run_seconds'] = r['compile_seconds'] + RUN_EPOCHS * RUN_IMAGES / r['images_per_second']   # 80 epochs
@@ -87,7 +89,7 @@ def main():
     p.add_argument('--images', type=int, default=6400)
     p.add_argument('--rounds', type=int, default=3)
     p.add_argument('--compile', action='store_true', help="also torch.compile's default and reduce-overhead modes")
-    p.add_argument('--dry-run-cpu', action='store_true', help="check the script on the CPU (tiny data, stand-in graphs)")
+    p.add_argument('--dry-run-cpu', action='store_true', help="check the script on the CPU (tiny data, stand-ins)")
     args = p.parse_args()
     if args.dry_run_cpu: device, args.images, args.rounds = torch.device('cpu'), 192, 1
     elif not torch.cuda.is_available():
