@@ -112,11 +112,14 @@ class MetricsFile(Callback):
             f.flush(); os.fsync(f.fileno())
 
 # %% ../nbs/07_callbacks.ipynb #11dc5d0f
-def snapshot(obj):
-    "A copy of `obj` that training cannot change: tensors copied to the CPU, dicts, lists and tuples rebuilt."
-    if isinstance(obj, torch.Tensor): return obj.detach().to('cpu', copy=True)
-    if isinstance(obj, dict): return {k: snapshot(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)): return type(obj)(snapshot(v) for v in obj)
+def snapshot(obj, memo=None):
+    "A copy of `obj` that training cannot change: tensors copied to the CPU (each once), containers rebuilt."
+    memo = {} if memo is None else memo             # last.pt and best.pt share most of their tensors
+    if isinstance(obj, torch.Tensor):
+        if id(obj) not in memo: memo[id(obj)] = obj.detach().to('cpu', copy=True)
+        return memo[id(obj)]
+    if isinstance(obj, dict): return {k: snapshot(v, memo) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return type(obj)(snapshot(v, memo) for v in obj)
     return obj
 
 def write_files(files: dict, folder: Path):
@@ -134,7 +137,7 @@ class Checkpoints(Callback):
         self._best_model = None                   # this process's copy of best.pt's weights (on the CPU)
         self.every, self.clock = every, clock
         self.steps, self.saved_time = 0, clock()  # since the last save
-        self.background, self.writer, self.writing = background, None, None  # the thread writing saves inside epochs
+        self.background, self.writer, self.writing = background, None, None  # the thread writing the saves
     def save(self, learn, *names, inside_epoch=False):
         state = {**learner_state(learn, inside_epoch), **self.extra}   # every rank: it gathers the random generators
         files = {name: state for name in names}
@@ -142,7 +145,7 @@ class Checkpoints(Callback):
             files['best.pt'] = {**state, 'model': selected_weights(learn)}
             self._best_model = {k: v.detach().to('cpu', copy=True) for k, v in files['best.pt']['model'].items()}
         self.wait()                                # one save at a time, in order
-        if self.write and inside_epoch and self.background:   # written while training goes on, from a copy
+        if self.write and self.background:         # written while training goes on, from a copy
             self.writer = self.writer or ThreadPoolExecutor(1, thread_name_prefix='atnn-checkpoint')
             self.writing = self.writer.submit(write_files, snapshot(files), self.dir)
         elif self.write: write_files(files, self.dir)
@@ -316,12 +319,19 @@ def plot_curves(history: list[dict]) -> Figure:
 
 # %% ../nbs/07_callbacks.ipynb #d6d86a52
 class Curves(Callback):
-    "Redraw `curves.png` after every epoch."
+    "Redraw `curves.png` after an epoch, at most once in `every_seconds` (the first epoch's always), and at the end."
     order = ORDER['plot']
-    def __init__(self, run_dir): self.path = Path(run_dir)/'curves.png'
-    def after_epoch(self, learn):
+    def __init__(self, run_dir, every_seconds=30.0, clock=time.monotonic):
+        self.path, self.every, self.clock = Path(run_dir)/'curves.png', every_seconds, clock
+        self.drawn_at, self.drawn = None, 0             # when it last drew, and how many epochs
+    def draw(self, learn):
         fig = plot_curves(learn.history)
         atomic_write(self.path, lambda f: fig.savefig(f, format='png', dpi=100))
+        self.drawn_at, self.drawn = self.clock(), len(learn.history)
+    def after_epoch(self, learn):
+        if self.drawn_at is None or self.clock() - self.drawn_at >= self.every: self.draw(learn)
+    def cleanup_fit(self, learn):                    # finished, failed or interrupted: every epoch done is drawn
+        if len(learn.history) > self.drawn: self.draw(learn)
 
 def figure_png(fig: Figure, dpi=90) -> bytes:
     "`fig` as PNG bytes."

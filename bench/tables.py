@@ -51,6 +51,7 @@ def benchmark_rows() -> list[list]:
          f"MLP **{p['mlp']['ratio']:.2f}x**, resnet18 **{p['resnet18']['ratio']:.2f}x** (two processes are slower "
          "on one CPU)", 'reported'],
         checkpoint_cost_row(),
+        epoch_end_row(),
         precision_auto_row(),
         *evaluation_rows(),
         folder_row(),
@@ -91,6 +92,16 @@ def checkpoint_cost_row() -> list:
             "vs off, real Fashion-MNIST", '`python bench/speed/checkpoint_cost.py`',
             f"MLP **{m['ratio']:.2f}x**, resnet18 **{r['ratio']:.2f}x** ({r['ms_per_save']:.0f} ms a "
             f"{r['checkpoint_mb']:.0f} MB save)", f"{c['goal']:.2f}x"]
+
+
+def epoch_end_row() -> list:
+    "What the end of an epoch costs the loop, the report's model: files written by a thread, curves every 30 s."
+    e = load('epoch_end_cost')
+    return ["end of an epoch, the report's resnest26d: `last.pt` + `best.pt` "
+            f"({e['checkpoint_mb']:.0f} MB each) and `curves.png`, the loop's wait, written in the loop vs by the "
+            "checkpoint thread with curves redrawn every 30 s", '`python bench/speed/epoch_end_cost.py`',
+            f"**{e['ratio']:.1f}x** less ({1000 * e['old_seconds']:.0f} ms -> {1000 * e['new_seconds']:.0f} ms "
+            "an epoch)", f"{e['goal']:.0f}x"]
 
 
 def folder_row() -> list:
