@@ -6,7 +6,7 @@ from optuna.trial import TrialState
 import pytest
 import yaml
 from atnn.cli import sweep_main
-from conftest import REPO, default_sigint, read_wandb_records, tree
+from conftest import REPO, default_sigint, read_metrics, read_wandb_records, tree
 
 SPACE = {'optimizer.lr': {'low': 0.01, 'high': 0.3, 'log': True}, 'model.hidden': {'choices': [[32], [16]]}}
 
@@ -101,25 +101,20 @@ def wait_for_epoch(run_dir, p, deadline_s=300):
         time.sleep(0.05)
 
 
-def interrupt_two_running_trials(workdir, epochs=20, attempts=3) -> subprocess.Popen:
-    """Start a 2-worker sweep and Ctrl-C it once both trials have trained an epoch and neither has finished. A first
-    trial that finishes before the second worker has started (a loaded machine) means a fresh start, 4x longer."""
-    for _ in range(attempts):
-        write_sweep(workdir, trials=2, overrides={'data.val_split': 0.25, 'train.epochs': epochs})
-        p = subprocess.Popen(sweep_cmd('--workers', '2'), cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, start_new_session=True, preexec_fn=default_sigint)
-        trials = workdir/'runs/s/trials'
-        for n in (0, 1): wait_for_epoch(trials/str(n), p)
-        if not any((trials/str(n)/'summary.json').exists() for n in (0, 1)):
-            os.killpg(p.pid, signal.SIGINT)
-            return p
-        os.killpg(p.pid, signal.SIGKILL); p.communicate()
-        shutil.rmtree(workdir/'runs'); epochs *= 4
-    raise AssertionError(f"the first trial finished before the second started, {attempts} times")
+def start_gated_sweep(workdir, *args) -> subprocess.Popen:
+    "Start `atnn-sweep` whose trials each pause after epoch 1 until `workdir/go` exists (tests/gate), Ctrl-C-able."
+    env = {**os.environ, 'ATNN_TEST_GATE': str(workdir/'go'),
+           'PYTHONPATH': os.pathsep.join([str(REPO/'tests/gate'), *filter(None, [os.environ.get('PYTHONPATH')])])}
+    return subprocess.Popen(sweep_cmd(*args), cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=default_sigint, env=env)
 
 
 def test_ctrl_c_with_two_workers_stops_the_running_trials_and_starts_none(workdir):
-    p = interrupt_two_running_trials(workdir)
+    write_sweep(workdir, trials=2, overrides={'data.val_split': 0.25, 'train.epochs': 3})
+    p = start_gated_sweep(workdir, '--workers', '2')
+    for n in (0, 1): wait_for_epoch(workdir/'runs/s/trials'/str(n), p)      # both mid-trial, held at the gate
+    assert [len(read_metrics(workdir/'runs/s/trials'/str(n))) for n in (0, 1)] == [1, 1], "the gate holds them"
+    os.killpg(p.pid, signal.SIGINT)
     out, err = p.communicate(timeout=120)
     assert p.returncode == 130, err
     assert 'Traceback' not in err and 'Exception ignored' not in err, err
