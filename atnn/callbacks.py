@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 # %% auto #0
 __all__ = ['EVENTS', 'ORDER', 'Callback', 'callbacks_with', 'run_callbacks', 'selects_ema', 'monitored_key', 'selected_weights',
            'is_better', 'EpochPrinter', 'MetricsFile', 'snapshot', 'write_files', 'Checkpoints', 'RunResults',
-           'summarize', 'graph_counts', 'SummaryFile', 'EarlyStopping', 'BatchSizeScheduler', 'TTAEval', 'TestEval',
-           'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
+           'summarize', 'graph_counts', 'seconds_outside_epochs', 'SummaryFile', 'EarlyStopping', 'BatchSizeScheduler',
+           'TTAEval', 'TestEval', 'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
 
 # %% ../nbs/07_callbacks.ipynb #747073e8
 EVENTS = ('before_fit', 'before_epoch', 'after_step', 'after_epoch', 'after_fit', 'cleanup_fit')
@@ -217,13 +217,21 @@ def graph_counts(learn) -> dict | None:
     graphs = {k: getattr(learn, f'{k}_graphs', None) for k in ('train', 'eval')}
     return {k: dict(g.counts) for k, g in graphs.items() if g is not None} or None
 
+def seconds_outside_epochs(marks: dict, started: float, now: float) -> dict:
+    "A run's seconds before its first epoch (data, model, fast path) and after its last (best weights, TTA, test)."
+    first, end = marks.get('first_epoch'), marks.get('epochs_end')
+    return dict(setup_seconds=None if first is None else first - started,
+                finish_seconds=None if end is None else now - end)
+
 class SummaryFile(Callback):
     "At the end: `learn.summary` (for the loggers and the caller) and `summary.json`."
     order = ORDER['summary']
     def __init__(self, folder, started: float, write=True, **extra):
         self.path, self.started, self.write, self.extra = Path(folder)/'summary.json', started, write, extra
     def after_fit(self, learn):
-        learn.summary = summarize(learn.history, learn.results, time.perf_counter() - self.started,
+        now = time.perf_counter()
+        learn.summary = summarize(learn.history, learn.results, now - self.started,
+                                  **seconds_outside_epochs(getattr(learn, 'marks', {}), self.started, now),
                                   compile_seconds=getattr(learn, 'compile_seconds', None),
                                   cuda_graphs=graph_counts(learn), **self.extra)
         if self.write: atomic_write_text(self.path, json.dumps(learn.summary, indent=2) + '\n')
@@ -319,11 +327,12 @@ def plot_curves(history: list[dict]) -> Figure:
 
 # %% ../nbs/07_callbacks.ipynb #d6d86a52
 class Curves(Callback):
-    "Redraw `curves.png` after an epoch, at most once in `every_seconds` (the first epoch's always), and at the end."
+    "Redraw `curves.png` after an epoch once `every_seconds` have passed since the fit began or the last drawing; at the end."
     order = ORDER['plot']
     def __init__(self, run_dir, every_seconds=30.0, clock=time.monotonic):
         self.path, self.every, self.clock = Path(run_dir)/'curves.png', every_seconds, clock
-        self.drawn_at, self.drawn = None, 0             # when it last drew, and how many epochs
+        self.drawn_at, self.drawn = None, 0             # when it last drew (or the fit began), and how many epochs
+    def before_fit(self, learn): self.drawn_at = self.clock()   # short runs (a sweep's trials): drawn once, at the end
     def draw(self, learn):
         fig = plot_curves(learn.history)
         atomic_write(self.path, lambda f: fig.savefig(f, format='png', dpi=100))

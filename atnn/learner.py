@@ -95,6 +95,7 @@ class Learner:
         self.step, self.meter, self.epoch_t0 = 0, None, 0.0     # the training epoch under way: steps done, its sums
         self.position, self.last_saved = None, None     # where a resumed run continues inside an epoch; last.pt holds
         self.train_graphs = self.eval_graphs = None     # CUDA graphs replaying `update` and `eval_step` (08a_graphs)
+        self.marks = {}                      # fit's clock: the first epoch's start, the last one's end (07_callbacks)
     def callback(self, event: str): run_callbacks(self.cbs, event, self)
     def evaluate(self, xb, yb): return (self.eval_graphs or self.eval_step)(xb, yb)   # replayed if captured
     def eval_step(self, xb, yb, loss_func=None):
@@ -106,12 +107,13 @@ class Learner:
 
     def fit(self, epochs: int) -> list[dict]:
         "Train for `epochs` epochs (fewer if a callback sets `stop`); returns the metrics of every epoch."
-        self.epochs, self.stop, self.error = epochs, False, None
+        self.epochs, self.stop, self.error, self.marks = epochs, False, None, {}
         with deferred_ctrl_c():                      # Ctrl-C ends the fit after a batch, not inside one
             try:
                 if self.compiled and self.epoch < epochs: self.compile_seconds = compile_warm_up(self)
                 self.callback('before_fit')
                 for self.epoch in range(self.epoch + 1, epochs + 1):
+                    self.marks.setdefault('first_epoch', time.perf_counter())
                     self.callback('before_epoch')     # e.g. the batch-size schedule sets this epoch's size
                     self.epoch_t0, lr = time.perf_counter(), self.opt.param_groups[0]['lr']
                     train_loss, train_acc, train_mem = self.one_epoch(train=True)
@@ -126,6 +128,7 @@ class Learner:
                     self.history.append(self.metrics)
                     self.callback('after_epoch')
                     if self.stop: break
+                self.marks['epochs_end'] = time.perf_counter()
                 if self.train_graphs is not None: self.train_graphs.release()   # its memory, for TTA and the test
                 self.callback('after_fit')
             except BaseException as e: self.error = e; raise

@@ -125,3 +125,13 @@ def kill_inside_epoch(folder, config: str, name: str, epoch: int, launcher=(sys.
     signal_all(signal.SIGKILL)
     p.communicate(timeout=timeout)
     return torch.load(checkpoint, weights_only=True).get('position')
+
+
+def device_label(device) -> str:
+    "The machine a figure was measured on, in words: the GPU's name, or the CPU's model and its core count."
+    import torch
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.get_device_name(device)
+    try: model = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): model = 'CPU'
+    return f"{model}, {os.cpu_count()} cores"

@@ -29,6 +29,9 @@ def test_train_py_end_to_end(workdir):
     assert s['epochs_run'] == 2 and s['stopped_early'] is False and 0 <= s['tta_val_acc'] <= 1
     assert s['best_val_acc'] == max(m['val_acc'] for m in lines)
     assert s['best_val_acc'] > 0.5, "the fake classes are easy: training must beat chance (0.1)"
+    outside = s['setup_seconds'] + s['finish_seconds']        # building the run; best weights, TTA (where time goes)
+    assert s['setup_seconds'] > 0 and s['finish_seconds'] > 0
+    assert outside + sum(m['epoch_seconds'] for m in lines) <= s['total_seconds']
     assert json.loads(r.stdout[r.stdout.index('{'):]) == s
     resolved = yaml.safe_load((run/'config.yaml').read_text())
     assert resolved['optimizer']['lr'] == 0.05 and resolved['optimizer']['momentum'] == 0.9   # defaults filled in

@@ -6,9 +6,10 @@
 #     2. bench/gpu/gpu_report.py: the report experiment end to end on synthetic CIFAR-100 (interrupted at its
 #        deadline and estimated from its epochs if it runs longer)
 #     3. pytest -m gpu: graphed equals eager, resume, captured setups, eager notes (tests/test_cuda_graphs.py)
-#   PART=2 (about 5 minutes):
+#   PART=2 (about 6 minutes):
 #     4. resnet18 (small stem) on real Fashion-MNIST, 30 epochs, graphed (the eager run: 95.14% in 116 s)
 #     5. bench/gpu/graphs_check.py --compile: torch.compile's modes against the graph, compile time included
+#     6. bench/speed/trial_overhead.py: where a sweep trial's seconds go on the GPU (goal: 10% outside its epochs)
 # Logs go to $OUT, results to bench/results (copied to $OUT/results.tgz).
 #   OUT=/tmp/out PART=1 bash bench/gpu/graphs_session.sh [fashion-mnist root, default data/fashion-mnist]
 # With DRY=1 it checks itself on the CPU (tiny data, stand-in graphs, the tests' CPU-skips shown).
@@ -17,8 +18,9 @@ cd "$(dirname "$0")/../.."
 root=${1:-data/fashion-mnist}
 OUT=${OUT:-/tmp/graphs_session}; mkdir -p "$OUT"
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
-py=python3; runs=runs; dry=; epochs=30; quick=()
-if [ "${DRY:-0}" = 1 ]; then runs=$(mktemp -d); dry=--dry-run-cpu; epochs=1; quick=(data.subset=512 device=cpu); fi
+py=python3; runs=runs; dry=; epochs=30; quick=(); trials=(--trials 3 --epochs 10 --result gpu_trial_overhead)
+if [ "${DRY:-0}" = 1 ]; then runs=$(mktemp -d); dry=--dry-run-cpu; epochs=1; quick=(data.subset=512 device=cpu tta.enabled=false)
+  trials=(--trials 2 --epochs 1 --device cpu --result -); fi
 source bench/gpu/step.sh
 
 nvidia-smi -L 2>/dev/null
@@ -35,6 +37,7 @@ else
     'scheduler={name: cosine, warmup_epochs: 2}' train.early_stopping=null train.precision=bf16 \
     train.channels_last=true "${quick[@]}"
   step graphs_compile 140 $py bench/gpu/graphs_check.py --images 6400 --rounds 2 --compile $dry
+  step trial_overhead 60 $py bench/speed/trial_overhead.py --root "$root" "${trials[@]}"
 fi
 nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv 2>/dev/null
 tar czf "$OUT/results.tgz" --exclude='*.pt' bench/results "$runs" "$OUT"/*.log 2>/dev/null
