@@ -39,8 +39,8 @@ ORDER = dict(
                       # after_step: inside the epoch too, with train.checkpoint_every
     summary=11,       # after_fit: learn.summary and summary.json, from the history and learn.results
     report=12,        # the epoch line and metrics.jsonl
-    log=13,           # Weights & Biases: after the files, so it sees the final metrics and the summary
-    plot=20,          # curves.png
+    plot=13,          # curves.png: after_fit draws its final state, before the loggers send it
+    log=14,           # W&B and TensorBoard: after the files, so they see the final metrics, summary and curves
 )
 
 class Callback:
@@ -327,7 +327,7 @@ def plot_curves(history: list[dict]) -> Figure:
 
 # %% ../nbs/07_callbacks.ipynb #d6d86a52
 class Curves(Callback):
-    "Redraw `curves.png` after an epoch once `every_seconds` have passed since the fit began or the last drawing; at the end."
+    "Redraw `curves.png` after an epoch once `every_seconds` have passed since the fit began or last drew; at the end."
     order = ORDER['plot']
     def __init__(self, run_dir, every_seconds=30.0, clock=time.monotonic):
         self.path, self.every, self.clock = Path(run_dir)/'curves.png', every_seconds, clock
@@ -339,8 +339,9 @@ class Curves(Callback):
         self.drawn_at, self.drawn = self.clock(), len(learn.history)
     def after_epoch(self, learn):
         if self.drawn_at is None or self.clock() - self.drawn_at >= self.every: self.draw(learn)
-    def cleanup_fit(self, learn):                    # finished, failed or interrupted: every epoch done is drawn
+    def after_fit(self, learn):                      # finished: drawn before the loggers send it
         if len(learn.history) > self.drawn: self.draw(learn)
+    def cleanup_fit(self, learn): self.after_fit(learn)   # failed or interrupted too: every epoch done is drawn
 
 def figure_png(fig: Figure, dpi=90) -> bytes:
     "`fig` as PNG bytes."

@@ -54,13 +54,27 @@ def test_two_workers_share_the_trials(workdir):
     assert 'never used to choose' in r.stdout and f"python train.py --config {Path('runs/s/best.yaml')}" in r.stdout
 
 
+def wait_for_epoch(run_dir, p, deadline_s=300):
+    "Wait until the run in `run_dir` has finished an epoch (it is mid-trial), while process `p` lives."
+    first_epoch, deadline = Path(run_dir)/'metrics.jsonl', time.time() + deadline_s
+    while not (first_epoch.is_file() and first_epoch.read_text().strip()):
+        assert p.poll() is None and time.time() < deadline, f"the sweep ended before {run_dir} trained an epoch"
+        time.sleep(0.05)
+
+
+def start_gated_sweep(workdir, *args, held='', **popen) -> subprocess.Popen:
+    """Start `atnn-sweep` whose trials (those numbered in `held`, e.g. '1'; all by default) pause after epoch 1
+    until `workdir/go` exists (tests/gate), answering Ctrl-C."""
+    env = {**os.environ, 'ATNN_TEST_GATE': str(workdir/'go'), **({'ATNN_TEST_GATE_TRIALS': held} if held else {}),
+           'PYTHONPATH': os.pathsep.join([str(REPO/'tests/gate'), *filter(None, [os.environ.get('PYTHONPATH')])])}
+    popen = popen or dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen(sweep_cmd(*args), cwd=workdir, text=True, preexec_fn=default_sigint, env=env, **popen)
+
+
 def test_sigkill_mid_trial_then_rerun_finishes_exactly(workdir):
     write_sweep(workdir, trials=3, overrides={'data.val_split': 0.25, 'train.epochs': 5})
-    p = subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    first_epoch, deadline = workdir/'runs/s/trials/1/metrics.jsonl', time.time() + 300
-    while not (first_epoch.is_file() and first_epoch.read_text().strip()):      # trial 1 is mid-way
-        assert p.poll() is None and time.time() < deadline, "the sweep ended before trial 1 started"
-        time.sleep(0.1)
+    p = start_gated_sweep(workdir, held='1', stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_epoch(workdir/'runs/s/trials/1', p)           # trial 1 is mid-way, held at the gate
     p.kill(); p.wait()
     r = run_sweep_cli(cwd=workdir)
     assert r.returncode == 0, r.stderr
@@ -75,12 +89,8 @@ def test_sigkill_mid_trial_then_rerun_finishes_exactly(workdir):
 
 def test_ctrl_c_exits_130_and_the_rerun_retries_the_trial(workdir):
     write_sweep(workdir, trials=2, overrides={'data.val_split': 0.25, 'train.epochs': 5})
-    p = subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True, preexec_fn=default_sigint)
-    first_epoch, deadline = workdir/'runs/s/trials/0/metrics.jsonl', time.time() + 300
-    while not (first_epoch.is_file() and first_epoch.read_text().strip()):
-        assert p.poll() is None and time.time() < deadline, "the sweep ended before trial 0 started"
-        time.sleep(0.1)
+    p = start_gated_sweep(workdir)
+    wait_for_epoch(workdir/'runs/s/trials/0', p)           # trial 0 is mid-way, held at the gate
     os.killpg(p.pid, signal.SIGINT)                     # what Ctrl-C does: the whole foreground process group
     out, err = p.communicate(timeout=120)
     assert p.returncode == 130, err
@@ -91,22 +101,6 @@ def test_ctrl_c_exits_130_and_the_rerun_retries_the_trial(workdir):
     rows = leaderboard(workdir)
     assert len(finished(rows)) == 2
     assert [r['note'] for r in rows if r['state'] == 'fail'] == ['retried as 1; interrupted']
-
-
-def wait_for_epoch(run_dir, p, deadline_s=300):
-    "Wait until the run in `run_dir` has finished an epoch (it is mid-trial), while process `p` lives."
-    first_epoch, deadline = Path(run_dir)/'metrics.jsonl', time.time() + deadline_s
-    while not (first_epoch.is_file() and first_epoch.read_text().strip()):
-        assert p.poll() is None and time.time() < deadline, f"the sweep ended before {run_dir} trained an epoch"
-        time.sleep(0.05)
-
-
-def start_gated_sweep(workdir, *args) -> subprocess.Popen:
-    "Start `atnn-sweep` whose trials each pause after epoch 1 until `workdir/go` exists (tests/gate), Ctrl-C-able."
-    env = {**os.environ, 'ATNN_TEST_GATE': str(workdir/'go'),
-           'PYTHONPATH': os.pathsep.join([str(REPO/'tests/gate'), *filter(None, [os.environ.get('PYTHONPATH')])])}
-    return subprocess.Popen(sweep_cmd(*args), cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, preexec_fn=default_sigint, env=env)
 
 
 def test_ctrl_c_with_two_workers_stops_the_running_trials_and_starts_none(workdir):

@@ -58,9 +58,9 @@ def run(args) -> dict:
             print(f"trial {n}: " + '  '.join(f"{k} {v:.2f}s" for k, v in rows[-1].items()), flush=True)
     median = lambda k: statistics.median(r[k] for r in rows)
     ratio = statistics.median(r['wall'] / r['epochs'] for r in rows)
-    return dict(name='trial_overhead', device=device_label(resolve_device(args.device)), sweep='sweeps/fashion_mnist_mlp.yaml', values=BEST,
-                epochs=args.epochs, trials=rows, median={k: median(k) for k in rows[0]},
-                median_outside_share=1 - 1 / ratio, ratio=ratio, goal=GOAL)
+    return dict(name='trial_overhead', device=device_label(resolve_device(args.device)),
+                sweep='sweeps/fashion_mnist_mlp.yaml', values=BEST, epochs=args.epochs, trials=rows,
+                median={k: median(k) for k in rows[0]}, median_outside_share=1 - 1 / ratio, ratio=ratio, goal=GOAL)
 
 
 if __name__ == '__main__':

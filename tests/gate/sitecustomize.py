@@ -1,6 +1,6 @@
-"""Test-only: on PYTHONPATH with ATNN_TEST_GATE=<file>, every sweep trial (in any worker process, spawned ones too)
-pauses after its first epoch until <file> exists, still answering Ctrl-C. So a test catches "two trials running"
-whatever the machine's speed: no trial can finish before the other worker's first epoch."""
+"""Test-only: on PYTHONPATH with ATNN_TEST_GATE=<file>, sweep trials (in any worker process, spawned ones too) pause
+after their first epoch until <file> exists, still answering Ctrl-C; ATNN_TEST_GATE_TRIALS=1,2 holds only those
+trials. So a test catches "a trial running" whatever the machine's speed: a held trial cannot finish first."""
 import os
 
 if os.environ.get('ATNN_TEST_GATE'):
@@ -16,6 +16,10 @@ if os.environ.get('ATNN_TEST_GATE'):
                 check_stop()                          # Ctrl-C: as between two steps
                 time.sleep(0.02)
 
+    def held(cfg) -> bool:
+        trials = os.environ.get('ATNN_TEST_GATE_TRIALS')
+        return trials is None or cfg.name in trials.split(',')
+
     _train = atnn.sweep.train
-    def _gated_train(*a, cbs=(), **kw): return _train(*a, cbs=[*cbs, Gate()], **kw)
+    def _gated_train(cfg, *a, cbs=(), **kw): return _train(cfg, *a, cbs=[*cbs, Gate()] if held(cfg) else cbs, **kw)
     atnn.sweep.train = _gated_train
