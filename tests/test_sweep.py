@@ -62,19 +62,19 @@ def wait_for_epoch(run_dir, p, deadline_s=300):
         time.sleep(0.05)
 
 
-def start_gated_sweep(workdir, *args, held='', **popen) -> subprocess.Popen:
-    """Start `atnn-sweep` whose trials (those numbered in `held`, e.g. '1'; all by default) pause after epoch 1
-    until `workdir/go` exists (tests/gate), answering Ctrl-C."""
-    env = {**os.environ, 'ATNN_TEST_GATE': str(workdir/'go'), **({'ATNN_TEST_GATE_TRIALS': held} if held else {}),
-           'PYTHONPATH': os.pathsep.join([str(REPO/'tests/gate'), *filter(None, [os.environ.get('PYTHONPATH')])])}
+def start_held_sweep(workdir, *args, held='all', **popen) -> subprocess.Popen:
+    """Start `atnn-sweep` whose trials (all, or those numbered in `held`, e.g. '1') stop after their first epoch and
+    wait there for Ctrl-C or a kill (tests/hold)."""
+    env = {**os.environ, 'ATNN_TEST_HOLD': held,
+           'PYTHONPATH': os.pathsep.join([str(REPO/'tests/hold'), *filter(None, [os.environ.get('PYTHONPATH')])])}
     popen = popen or dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     return subprocess.Popen(sweep_cmd(*args), cwd=workdir, text=True, preexec_fn=default_sigint, env=env, **popen)
 
 
 def test_sigkill_mid_trial_then_rerun_finishes_exactly(workdir):
     write_sweep(workdir, trials=3, overrides={'data.val_split': 0.25, 'train.epochs': 5})
-    p = start_gated_sweep(workdir, held='1', stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_epoch(workdir/'runs/s/trials/1', p)           # trial 1 is mid-way, held at the gate
+    p = start_held_sweep(workdir, held='1', stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_epoch(workdir/'runs/s/trials/1', p)           # trial 1 is mid-way, held there
     p.kill(); p.wait()
     r = run_sweep_cli(cwd=workdir)
     assert r.returncode == 0, r.stderr
@@ -89,8 +89,8 @@ def test_sigkill_mid_trial_then_rerun_finishes_exactly(workdir):
 
 def test_ctrl_c_exits_130_and_the_rerun_retries_the_trial(workdir):
     write_sweep(workdir, trials=2, overrides={'data.val_split': 0.25, 'train.epochs': 5})
-    p = start_gated_sweep(workdir)
-    wait_for_epoch(workdir/'runs/s/trials/0', p)           # trial 0 is mid-way, held at the gate
+    p = start_held_sweep(workdir)
+    wait_for_epoch(workdir/'runs/s/trials/0', p)           # trial 0 is mid-way, held there
     os.killpg(p.pid, signal.SIGINT)                     # what Ctrl-C does: the whole foreground process group
     out, err = p.communicate(timeout=120)
     assert p.returncode == 130, err
@@ -105,9 +105,9 @@ def test_ctrl_c_exits_130_and_the_rerun_retries_the_trial(workdir):
 
 def test_ctrl_c_with_two_workers_stops_the_running_trials_and_starts_none(workdir):
     write_sweep(workdir, trials=2, overrides={'data.val_split': 0.25, 'train.epochs': 3})
-    p = start_gated_sweep(workdir, '--workers', '2')
-    for n in (0, 1): wait_for_epoch(workdir/'runs/s/trials'/str(n), p)      # both mid-trial, held at the gate
-    assert [len(read_metrics(workdir/'runs/s/trials'/str(n))) for n in (0, 1)] == [1, 1], "the gate holds them"
+    p = start_held_sweep(workdir, '--workers', '2')
+    for n in (0, 1): wait_for_epoch(workdir/'runs/s/trials'/str(n), p)      # both mid-trial, held there
+    assert [len(read_metrics(workdir/'runs/s/trials'/str(n))) for n in (0, 1)] == [1, 1], "both held after epoch 1"
     os.killpg(p.pid, signal.SIGINT)
     out, err = p.communicate(timeout=120)
     assert p.returncode == 130, err
