@@ -107,15 +107,15 @@ def epoch_end_row() -> list:
 
 def trial_overhead_row() -> list:
     "Where a sweep trial's seconds go outside its epochs, on each device measured (a GPU's file once it exists)."
-    runs = [load(n) for n in ('trial_overhead', 'gpu_trial_overhead') if (RESULTS/f'{n}.json').exists()]
+    names = ('trial_overhead', 'trial_overhead_short', 'gpu_trial_overhead')
     def figure(t):
-        m = t['median']
-        return (f"{t['device']}: **{t['median_outside_share']:.1%}** of a {m['wall']:.0f} s trial (setup "
-                f"{m['setup']:.2f} s, between epochs {m['between']:.2f} s, finish {m['finish']:.2f} s, closing "
-                f"{m['closing']:.2f} s)")
-    return [f"a sweep trial outside its epochs: one worker, {runs[0]['epochs']}-epoch trials of the Fashion-MNIST MLP "
-            "sweep's best values back to back, median share of the wall time", '`python bench/speed/trial_overhead.py`',
-            '; '.join(figure(t) for t in runs), f"{1 - 1 / runs[0]['goal']:.0%}"]
+        m, images = t['median'], f"{t['subset']:,} images" if t.get('subset') else 'all images'
+        return (f"{t['device']}, {t['epochs']} epochs of {images}: **{t['median_outside_share']:.1%}** of a "
+                f"{m['wall']:.0f} s trial (setup {m['setup']:.2f} s, between epochs {m['between']:.2f} s, finish "
+                f"{m['finish']:.2f} s, closing {m['closing']:.2f} s)")
+    return ["a sweep trial outside its epochs: one worker, trials of the Fashion-MNIST MLP sweep's best values back "
+            "to back, median share of the wall time", '`python bench/speed/trial_overhead.py [--subset 16200 '
+            '--epochs 20]`', '; '.join(figure(load(n)) for n in names if (RESULTS/f'{n}.json').exists()), '10%']
 
 
 def folder_row() -> list:
@@ -267,14 +267,15 @@ def sweep_best_values() -> str:
 
 def trial_overhead_text() -> str:
     "Where a trial's seconds go now (bench/speed/trial_overhead.py), on the devices measured."
-    t = load('trial_overhead')
-    gpu = RESULTS/'gpu_trial_overhead.json'
-    g = load('gpu_trial_overhead') if gpu.exists() else None
+    t, short = load('trial_overhead'), load('trial_overhead_short')
+    g = load('gpu_trial_overhead') if (RESULTS/'gpu_trial_overhead.json').exists() else None
     return (f"Since then the end of each epoch left the loop (checkpoint thread, curves every 30 s) and the summary "
             f"splits a trial's time: one worker on {t['device']} spends **{t['median_outside_share']:.1%}** of a "
-            f"trial outside its epochs (`python bench/speed/trial_overhead.py`)" +
-            (f", and {g['device']} **{g['median_outside_share']:.1%}** (goal 10%)." if g else
-             "; the GPU figure (goal 10%) is not measured yet: `PART=2 bash bench/gpu/graphs_session.sh` has it."))
+            f"trial outside its epochs, and **{short['median_outside_share']:.1%}** with epochs as short as the "
+            f"H200's ({short['subset']:,} images, {short['epochs']} epochs, {short['median']['wall']:.0f} s trials; "
+            "`python bench/speed/trial_overhead.py`)" +
+            (f"; on {g['device']} **{g['median_outside_share']:.1%}** (goal 10%)." if g else
+             ". The GPU figure (goal 10%) is not measured yet: `PART=2 bash bench/gpu/graphs_session.sh` has it."))
 
 
 def sweep_retrain_text() -> str:

@@ -13,7 +13,11 @@ worker keeps the loaded data between trials, as `run_trials` does) and splits ea
     closing   summary written -> train() returns (the last curves.png, W&B, closing the checkpoint thread)
 
     python bench/speed/trial_overhead.py [--trials 4] [--epochs 10] [--device auto] [--root /usr/share/...]
-                                         [--result trial_overhead]   (on a GPU: --result gpu_trial_overhead)
+                                         [--subset N] [--result trial_overhead]
+    python bench/speed/trial_overhead.py --subset 16200 --epochs 20 --result trial_overhead_short
+    python bench/speed/trial_overhead.py --trials 3 --result gpu_trial_overhead          (on a GPU)
+
+The second stands in on a CPU for the H200's sweep: its 1-second epochs and 20-second trials.
 
 Writes bench/results/<result>.json; ends `trial_overhead: <median wall / epochs>x (goal 1.11x)`, where
 1.11x is a 10% share outside the epochs (the issue's goal).
@@ -47,7 +51,8 @@ def run(args) -> dict:
     cache, rows = {}, []
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         for n in range(args.trials):
-            cfg = trial_config(sweep, {**BEST, 'train.epochs': args.epochs}, n, tmp,
+            values = {**BEST, 'train.epochs': args.epochs, **({'data.subset': args.subset} if args.subset else {})}
+            cfg = trial_config(sweep, values, n, tmp,
                                None if args.device == 'auto' else args.device)
             t0 = time.perf_counter()
             splits = _splits_for(cfg, cache)                 # the first trial loads, the others reuse
@@ -59,7 +64,7 @@ def run(args) -> dict:
     median = lambda k: statistics.median(r[k] for r in rows)
     ratio = statistics.median(r['wall'] / r['epochs'] for r in rows)
     return dict(name='trial_overhead', device=device_label(resolve_device(args.device)),
-                sweep='sweeps/fashion_mnist_mlp.yaml', values=BEST, epochs=args.epochs, trials=rows,
+                sweep='sweeps/fashion_mnist_mlp.yaml', values=BEST, epochs=args.epochs, subset=args.subset, trials=rows,
                 median={k: median(k) for k in rows[0]}, median_outside_share=1 - 1 / ratio, ratio=ratio, goal=GOAL)
 
 
@@ -69,6 +74,7 @@ if __name__ == '__main__':
     ap.add_argument('--epochs', type=int, default=10)
     ap.add_argument('--device', default='auto')
     ap.add_argument('--root', default=FASHION_ROOT)
+    ap.add_argument('--subset', type=int, default=None, help="train on the first N images: epochs as short as a GPU's")
     ap.add_argument('--dir', default=None, help='where the trial folders go (a temporary folder, removed)')
     ap.add_argument('--result', default='trial_overhead', help="bench/results/<RESULT>.json ('-': print only)")
     args = ap.parse_args()
