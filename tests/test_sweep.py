@@ -26,10 +26,13 @@ def sweep_cmd(*args) -> list[str]:
     return [exe, 'sweep.yaml', *args]
 
 
-def run_sweep_cli(*args, cwd) -> subprocess.CompletedProcess:
+def cli_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if k != 'WANDB_SERVICE'}    # an earlier test's W&B service: not ours
-    env['PYTHONWARNINGS'] = 'ignore'
-    return subprocess.run(sweep_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=900, env=env)
+    return {**env, 'PYTHONWARNINGS': 'ignore', **extra}
+
+
+def run_sweep_cli(*args, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(sweep_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=900, env=cli_env())
 
 
 def leaderboard(workdir, name='s') -> list[dict]:
@@ -37,21 +40,6 @@ def leaderboard(workdir, name='s') -> list[dict]:
 
 
 def finished(rows) -> list[dict]: return [r for r in rows if r['state'] in ('complete', 'pruned')]
-
-
-def test_two_workers_share_the_trials(workdir):
-    write_sweep(workdir, trials=4)
-    r = run_sweep_cli('--workers', '2', cwd=workdir)
-    assert r.returncode == 0, r.stderr
-    rows = leaderboard(workdir)
-    assert len(rows) == 4 and len(finished(rows)) == 4 and len({r['trial'] for r in rows}) == 4
-    study = optuna.load_study(study_name='s', storage=f"sqlite:///{workdir/'runs/s/study.db'}")
-    assert len({t.user_attrs['worker'] for t in study.trials}) == 2, "both worker processes ran trials"
-    d = workdir/'runs/s'
-    for name in ('leaderboard.md', 'history.png', 'params.png', 'importance.png', 'best.yaml'):
-        assert (d/name).is_file(), name
-    assert sorted(p.name for p in (d/'trials').iterdir()) == [str(i) for i in range(4)]
-    assert 'never used to choose' in r.stdout and f"python train.py --config {Path('runs/s/best.yaml')}" in r.stdout
 
 
 def wait_for_epoch(run_dir, p, deadline_s=300):
@@ -62,13 +50,29 @@ def wait_for_epoch(run_dir, p, deadline_s=300):
         time.sleep(0.05)
 
 
-def start_held_sweep(workdir, *args, held='all', **popen) -> subprocess.Popen:
+def start_held_sweep(workdir, *args, held='all', until=None, **popen) -> subprocess.Popen:
     """Start `atnn-sweep` whose trials (all, or those numbered in `held`, e.g. '1') stop after their first epoch and
-    wait there for Ctrl-C or a kill (tests/hold)."""
-    env = {**os.environ, 'ATNN_TEST_HOLD': held,
-           'PYTHONPATH': os.pathsep.join([str(REPO/'tests/hold'), *filter(None, [os.environ.get('PYTHONPATH')])])}
+    wait there for Ctrl-C or a kill, or until path `until` exists (tests/hold)."""
+    env = cli_env(ATNN_TEST_HOLD=held, **({'ATNN_TEST_HOLD_UNTIL': str(until)} if until else {}),
+                  PYTHONPATH=os.pathsep.join([str(REPO/'tests/hold'), *filter(None, [os.environ.get('PYTHONPATH')])]))
     popen = popen or dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     return subprocess.Popen(sweep_cmd(*args), cwd=workdir, text=True, preexec_fn=default_sigint, env=env, **popen)
+
+
+def test_two_workers_share_the_trials(workdir):
+    write_sweep(workdir, trials=4)
+    p = start_held_sweep(workdir, '--workers', '2', held='0', until=workdir/'runs/s/trials/1')  # 1: the other's
+    out, err = p.communicate(timeout=900)
+    assert p.returncode == 0, err
+    rows = leaderboard(workdir)
+    assert len(rows) == 4 and len(finished(rows)) == 4 and len({r['trial'] for r in rows}) == 4
+    study = optuna.load_study(study_name='s', storage=f"sqlite:///{workdir/'runs/s/study.db'}")
+    assert len({t.user_attrs['worker'] for t in study.trials}) == 2, "both worker processes ran trials"
+    d = workdir/'runs/s'
+    for name in ('leaderboard.md', 'history.png', 'params.png', 'importance.png', 'best.yaml'):
+        assert (d/name).is_file(), name
+    assert sorted(p.name for p in (d/'trials').iterdir()) == [str(i) for i in range(4)]
+    assert 'never used to choose' in out and f"python train.py --config {Path('runs/s/best.yaml')}" in out
 
 
 def test_sigkill_mid_trial_then_rerun_finishes_exactly(workdir):
