@@ -331,14 +331,14 @@ class Curves(Callback):
     order = ORDER['plot']
     def __init__(self, run_dir, every_seconds=30.0, clock=time.monotonic):
         self.path, self.every, self.clock = Path(run_dir)/'curves.png', every_seconds, clock
-        self.drawn_at, self.drawn = None, 0             # when it last drew (or the fit began), and how many epochs
+        self.drawn_at, self.drawn = clock(), 0          # when it last drew (or the fit began), and how many epochs
     def before_fit(self, learn): self.drawn_at = self.clock()   # short runs (a sweep's trials): drawn once, at the end
     def draw(self, learn):
         fig = plot_curves(learn.history)
         atomic_write(self.path, lambda f: fig.savefig(f, format='png', dpi=100))
         self.drawn_at, self.drawn = self.clock(), len(learn.history)
     def after_epoch(self, learn):
-        if self.drawn_at is None or self.clock() - self.drawn_at >= self.every: self.draw(learn)
+        if self.clock() - self.drawn_at >= self.every: self.draw(learn)
     def after_fit(self, learn):                      # finished: drawn before the loggers send it
         if len(learn.history) > self.drawn: self.draw(learn)
     def cleanup_fit(self, learn): self.after_fit(learn)   # failed or interrupted too: every epoch done is drawn

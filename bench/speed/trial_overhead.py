@@ -25,10 +25,11 @@ Writes bench/results/<result>.json; ends `trial_overhead: <median wall / epochs>
 import argparse, json, statistics, sys, tempfile, time
 from pathlib import Path
 from atnn.run import train
-from atnn.sweep import _splits_for, load_sweep, trial_config
+from atnn.data import load_splits
+from atnn.sweep import load_sweep, trial_config
 from atnn.utils import resolve_device
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
-from shared import FASHION_ROOT, REPO, device_label, write_result
+from shared import FASHION_ROOT, REPO, device_label, read_metrics, write_result
 
 GOAL = 1 / 0.9                      # at most 10% of a trial outside its epochs
 BEST = {'optimizer.lr': 0.0584, 'optimizer.weight_decay': 1.9e-6, 'model.dropout': 0.054,
@@ -36,9 +37,9 @@ BEST = {'optimizer.lr': 0.0584, 'optimizer.weight_decay': 1.9e-6, 'model.dropout
 
 
 def parts(run_dir: Path, wall: float) -> dict:
-    "A finished trial's wall time in the five parts above, in seconds."
+    "A finished trial's `wall` time (train() called -> returned) in the five parts above, in seconds."
     s = json.loads((run_dir/'summary.json').read_text())
-    epochs = sum(json.loads(l)['epoch_seconds'] for l in (run_dir/'metrics.jsonl').read_text().splitlines())
+    epochs = sum(m['epoch_seconds'] for m in read_metrics(run_dir))
     between = s['total_seconds'] - s['setup_seconds'] - s['finish_seconds'] - epochs
     return dict(wall=wall, setup=s['setup_seconds'], epochs=epochs, between=between, finish=s['finish_seconds'],
                 closing=wall - s['total_seconds'])
@@ -48,18 +49,18 @@ def run(args) -> dict:
     sweep = load_sweep(REPO/'sweeps/fashion_mnist_mlp.yaml', [f'overrides.data.root={args.root}',
                                                             'overrides.data.download=false'])
     sweep.base = str(REPO/sweep.base)
-    cache, rows = {}, []
+    values = {**BEST, 'train.epochs': args.epochs, **({'data.subset': args.subset} if args.subset else {})}
+    device = None if args.device == 'auto' else args.device
+    rows, splits = [], None
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         for n in range(args.trials):
-            values = {**BEST, 'train.epochs': args.epochs, **({'data.subset': args.subset} if args.subset else {})}
-            cfg = trial_config(sweep, values, n, tmp,
-                               None if args.device == 'auto' else args.device)
+            cfg = trial_config(sweep, values, n, tmp, device)
             t0 = time.perf_counter()
-            splits = _splits_for(cfg, cache)                 # the first trial loads, the others reuse
+            if splits is None: splits = load_splits(cfg.data, cfg.seed)     # once, as a sweep worker does
             loaded = time.perf_counter() - t0
             train(cfg, print_fn=lambda *a, **k: None, splits=splits)
-            row = parts(Path(tmp)/'trials'/str(n), time.perf_counter() - t0)
-            rows.append({**row, 'data': loaded, 'setup': row['setup'] + loaded})
+            row = parts(Path(tmp)/'trials'/str(n), time.perf_counter() - t0 - loaded)
+            rows.append({**row, 'wall': row['wall'] + loaded, 'setup': row['setup'] + loaded, 'data': loaded})
             print(f"trial {n}: " + '  '.join(f"{k} {v:.2f}s" for k, v in rows[-1].items()), flush=True)
     median = lambda k: statistics.median(r[k] for r in rows)
     ratio = statistics.median(r['wall'] / r['epochs'] for r in rows)
