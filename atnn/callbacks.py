@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ['EVENTS', 'ORDER', 'Callback', 'callbacks_with', 'run_callbacks', 'selects_ema', 'monitored_key', 'selected_weights',
            'is_better', 'EpochPrinter', 'MetricsFile', 'snapshot', 'write_files', 'Checkpoints', 'RunResults',
            'summarize', 'graph_counts', 'seconds_outside_epochs', 'SummaryFile', 'EarlyStopping', 'BatchSizeScheduler',
-           'TTAEval', 'TestEval', 'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
+           'learner_tta_accuracy', 'TTAEval', 'TestEval', 'plot_curves', 'Curves', 'figure_png', 'LiveCurves']
 
 # %% ../nbs/07_callbacks.ipynb #747073e8
 EVENTS = ('before_fit', 'before_epoch', 'after_step', 'after_epoch', 'after_fit', 'cleanup_fit')
@@ -213,8 +213,8 @@ def summarize(history: list[dict], results: RunResults, total_seconds: float, **
 
 # %% ../nbs/07_callbacks.ipynb #3fab3f99
 def graph_counts(learn) -> dict | None:
-    "Steps run eagerly, captured and replayed, training and validation (`08a_graphs`); None without CUDA graphs."
-    graphs = {k: getattr(learn, f'{k}_graphs', None) for k in ('train', 'eval')}
+    "Calls run eagerly, captured and replayed: training, validation, TTA (`08a_graphs`); None without CUDA graphs."
+    graphs = {k: getattr(learn, f'{k}_graphs', None) for k in ('train', 'eval', 'tta')}
     return {k: dict(g.counts) for k, g in graphs.items() if g is not None} or None
 
 def seconds_outside_epochs(marks: dict, started: float, now: float) -> dict:
@@ -277,14 +277,20 @@ class BatchSizeScheduler(Callback):
     def load_state_dict(self, state): self.current = state['current']
 
 # %% ../nbs/07_callbacks.ipynb #51cfec9a
+def learner_tta_accuracy(learn, dl, cfg: TTAConfig) -> float:
+    "`tta_accuracy` of `learn`'s model on `dl` through `learn.tta_forward`; its TTA graphs freed after (memory)."
+    try: return tta_accuracy(learn.model, dl, cfg, learn.tta_forward)
+    finally:
+        if learn.tta_graphs is not None: learn.tta_graphs.release()
+
 class TTAEval(Callback):
     "Validation accuracy with 18-view TTA: at the end, and after every epoch if `cfg.every_epoch`."
     order = ORDER['tta']
     def __init__(self, cfg: TTAConfig): self.cfg = cfg
     def after_epoch(self, learn):
-        if self.cfg.every_epoch: learn.metrics['tta_val_acc'] = tta_accuracy(learn.model, learn.val_dl, self.cfg)
+        if self.cfg.every_epoch: learn.metrics['tta_val_acc'] = learner_tta_accuracy(learn, learn.val_dl, self.cfg)
     def after_fit(self, learn):
-        learn.results.tta_val_acc = tta_accuracy(learn.model, learn.val_dl, self.cfg)
+        learn.results.tta_val_acc = learner_tta_accuracy(learn, learn.val_dl, self.cfg)
 
 # %% ../nbs/07_callbacks.ipynb #d6c7d36c
 class TestEval(Callback):
@@ -298,7 +304,7 @@ class TestEval(Callback):
         final = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if ckpt is not None: model.load_state_dict(ckpt.best_model())     # none (a bare learner): the final weights
         loss, acc, _ = learn.one_epoch(train=False, dl=learn.test_dl)
-        tta = tta_accuracy(learn.model, learn.test_dl, self.tta) if self.tta else None
+        tta = learner_tta_accuracy(learn, learn.test_dl, self.tta) if self.tta else None
         model.load_state_dict(final)
         r = learn.results
         r.test_loss, r.test_acc, r.test_tta_acc = loss, acc, tta

@@ -292,7 +292,7 @@ class TrainConfig:
                                        "reduce-overhead | max-autotune (its modes) | cudagraphs (its backend); "
                                        "compiled before the first epoch's clock "
                                   "starts")
-    cuda_graphs: Union[bool, str] = option('auto', "capture the training step and the validation forward as CUDA "
+    cuda_graphs: Union[bool, str] = option('auto', "capture the training step, validation forward and TTA as CUDA "
                                            "graphs, replayed every batch: auto (on CUDA where the step can be "
                                            "captured, else eager; 08a_graphs) | true (as auto, with a note where "
                                            "it can't) | false")

@@ -152,12 +152,15 @@ def training_baked(learn: Learner) -> tuple:
     return tuple(g['lr'] for g in opt.param_groups) + (id(opt.state),)
 
 def attach_graphs(learn: Learner, backend, print_fn=print) -> Learner:
-    "Replay `learn`'s training step and validation forward as graphs of `backend` (`CUDAGraphs` on CUDA)."
+    "Replay `learn`'s training step, validation forward and TTA's passes as graphs of `backend` (CUDA: `CUDAGraphs`)."
     set_capturable(learn.opt, True)
     learn.train_graphs = StepGraphs(learn.update, backend, warmup=3, keep=2, baked=lambda: training_baked(learn),
                                     name='training step', print_fn=print_fn)
+    model_key = lambda: (id(learn.model), learn.model.training)
     learn.eval_graphs = StepGraphs(learn.eval_step, backend, warmup=1, keep=4, name='validation forward',
-                                   key=lambda: (id(learn.model), learn.model.training), print_fn=print_fn)
+                                   key=model_key, print_fn=print_fn)
+    learn.tta_graphs = StepGraphs(learn.tta_scores, backend, warmup=1, keep=4, name="TTA's forward",
+                                  key=model_key, print_fn=print_fn)
     return learn
 
 # %% ../nbs/08a_graphs.ipynb #22a1d6fc
@@ -186,7 +189,7 @@ def cuda_graphs_for(learn: Learner, setting, optimizer: OptimizerConfig, compile
     attach_graphs(learn, CUDAGraphs(learn.device), print_fn)
     eager = [part for part, on in (('mixup', learn.mixer is not None), ('the weight average', learn.ema is not None))
              if on]
-    print_fn("CUDA graphs: the training step and the validation forward are captured per batch shape after "
+    print_fn("CUDA graphs: the training step, the validation forward and TTA's passes are captured per shape after "
              f"{learn.train_graphs.warmup} eager steps" + (f" ({' and '.join(eager)} eagerly, outside)" if eager
                                                           else ''))
     return True

@@ -94,7 +94,7 @@ class Learner:
         self.train_loss_func, self.mixer, self.clip, self.ema, self.accumulate = loss_func, None, None, None, 1  # 07b
         self.step, self.meter, self.epoch_t0 = 0, None, 0.0     # the training epoch under way: steps done, its sums
         self.position, self.last_saved = None, None     # where a resumed run continues inside an epoch; last.pt holds
-        self.train_graphs = self.eval_graphs = None     # CUDA graphs replaying `update` and `eval_step` (08a_graphs)
+        self.train_graphs = self.eval_graphs = self.tta_graphs = None   # graphs of `update`, `eval_step`, `tta_scores`
         self.marks = {}                      # fit's clock: the first epoch's start, the last one's end (07_callbacks)
     def callback(self, event: str): run_callbacks(self.cbs, event, self)
     def evaluate(self, xb, yb): return (self.eval_graphs or self.eval_step)(xb, yb)   # replayed if captured
@@ -191,6 +191,17 @@ def train_step(self: Learner, xb, yb):
     out, loss = (self.train_graphs or self.update)(xb, yb)
     if self.ema is not None: self.ema.update(self.model)
     return out, loss, yb if self.mixer is None else self.mixer.label_weights(yb)
+
+# %% ../nbs/08_learner.ipynb #c14b34c2
+@patch
+def tta_scores(self: Learner, xb) -> tuple[torch.Tensor]:
+    "fp32 class scores of `xb` at the learner's precision, as a 1-tuple (the form a captured graph returns)."
+    with autocast(self.device, self.amp_dtype): return (self.model(xb).float(),)
+
+@patch
+def tta_forward(self: Learner, xb) -> torch.Tensor:
+    "TTA's forward pass: `tta_scores`, replayed where captured (and then copied: the next replay overwrites it)."
+    return self.tta_scores(xb)[0] if self.tta_graphs is None else self.tta_graphs(xb)[0].clone()
 
 # %% ../nbs/08_learner.ipynb #ab4b0337
 @patch

@@ -109,13 +109,18 @@ def to_input(self: Predictor, images) -> torch.Tensor:
 
 # %% ../nbs/10_predict.ipynb #78ea4500
 @patch
+def scores(self: Predictor, xb: torch.Tensor) -> torch.Tensor:
+    "fp32 class scores (logits) of normalized batch `xb` at the run's precision: every forward pass, TTA's too."
+    with autocast(self.device, self.amp_dtype): return self.model(xb).float()
+
+@patch
 @torch.no_grad()
 def batch_probs(self: Predictor, xb: torch.Tensor, tta: bool) -> tuple[torch.Tensor, torch.Tensor]:
     "(logits, probabilities) of normalized batch `xb`; probabilities over 18 TTA views if `tta`."
-    with autocast(self.device, self.amp_dtype): logits = self.model(xb).float()
+    logits = self.scores(xb)
     if not tta: return logits, logits.softmax(-1)
     fill = (-self.mean / self.std).flatten()                       # black, in normalized units (as in training)
-    scores, _ = tta_predict(self.model, xb, self.cfg.tta, fill)
+    scores, _ = tta_predict(self.scores, xb, self.cfg.tta, fill)
     return logits, scores if self.cfg.tta.aggregate == 'probs' else scores.softmax(-1)
 
 @patch

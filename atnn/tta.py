@@ -30,15 +30,15 @@ def tta_views(x: torch.Tensor, shift: int, fill) -> list[torch.Tensor]:
 
 # %% ../nbs/06_tta.ipynb #668351cf
 @torch.no_grad()
-def tta_predict(model, x: torch.Tensor, cfg: TTAConfig, fill) -> tuple[torch.Tensor, int]:
-    "Aggregated class scores of batch `x` over the 18 views, and the number of forward passes it took."
+def tta_predict(forward, x: torch.Tensor, cfg: TTAConfig, fill) -> tuple[torch.Tensor, int]:
+    "Aggregated class scores of batch `x` over the 18 views by `forward` (a model), and the forward passes it took."
     views, B = tta_views(x, cfg.shift, fill), len(x)
     cap = cfg.max_batch or (1024 if x.device.type == 'cpu' else 8192)
     per_pass = max(1, cap // B)                           # whole views per forward pass
     scores, passes = None, 0
     for i in range(0, len(views), per_pass):
         group = torch.cat(views[i:i + per_pass])
-        outs = [model(group[j:j + cap]).float() for j in range(0, len(group), cap)]
+        outs = [forward(group[j:j + cap]).float() for j in range(0, len(group), cap)]
         passes += len(outs)
         out = torch.cat(outs)
         out = out.softmax(-1) if cfg.aggregate == 'probs' else out
@@ -48,14 +48,14 @@ def tta_predict(model, x: torch.Tensor, cfg: TTAConfig, fill) -> tuple[torch.Ten
 
 # %% ../nbs/06_tta.ipynb #753cdbc4
 @torch.no_grad()
-def tta_accuracy(model, dl, cfg: TTAConfig) -> float:
-    "Accuracy of `model` over loader `dl` with 18-view TTA (eval mode; the model's mode is restored)."
+def tta_accuracy(model, dl, cfg: TTAConfig, forward=None) -> float:
+    "Accuracy of `model` (through `forward`, default the model) on loader `dl` with 18-view TTA, in eval mode."
     was_training = model.training
     model.eval()
     fill = (-dl.mean / dl.std).flatten()               # black, in normalized units
     counts = torch.zeros(2, dtype=torch.long, device=dl.device)   # correct, seen: summed over processes at the end
     for xb, yb in dl:
-        scores, _ = tta_predict(model, xb, cfg, fill)
+        scores, _ = tta_predict(forward or model, xb, cfg, fill)
         counts += torch.stack([(scores.argmax(-1) == yb).sum(), torch.tensor(len(yb), device=dl.device)])
         check_stop()                                   # Ctrl-C: between batches (00c_utils)
     model.train(was_training)

@@ -441,15 +441,20 @@ def gpu_graphs_text() -> str:
     if not (RESULTS/'gpu_graphs.json').exists():
         return ("**Not measured on a GPU yet**: no session since CUDA graphs were built has had one. The figures come "
                 "from `PART=1 bash bench/gpu/graphs_session.sh` (eager vs graphed images/s for resnest26d at 32 px, "
-                "batch 64 and 128, fp32 and bf16, into `bench/results/gpu_graphs.json`; the report experiment end to "
-                "end on synthetic CIFAR-100 into `gpu_report.json`; `pytest -m gpu`) and `PART=2` (resnet18 on "
-                "Fashion-MNIST graphed; torch.compile's modes against the graph).")
+                "batch 64 and 128, fp32 and bf16, and 18-view TTA, into `bench/results/gpu_graphs.json`; the report "
+                "experiment end to end on synthetic CIFAR-100 into `gpu_report.json`; `pytest -m gpu`) and `PART=2` "
+                "(resnet18 on Fashion-MNIST graphed; torch.compile's modes against the graph).")
     g = load('gpu_graphs')
     rows = [[key.replace('_bs', ', batch '), f"{r['eager']['images_per_second']:,.0f}",
              f"{r['graphed']['images_per_second']:,.0f}", f"**{r['graphed_vs_eager']:.2f}x**",
              f"{r['peak_train_mem_mb']:,.0f} MB"] for key, r in g['results'].items()]
     text = table([f"{g['device']}, torch {g['torch']}", 'eager images/s', 'graphed images/s', 'graphed vs eager',
                   'peak training memory'], rows)
+    if 'tta_fp32' in g:
+        t = g['tta_fp32']
+        text += (f"\n\nThe report's 18-view TTA over {g['images']:,} images (batch 500, fp32): eager "
+                 f"{t['eager']['best_seconds']:.2f} s, graphed {t['graphed']['best_seconds']:.2f} s "
+                 f"(**{t['graphed_vs_eager']:.2f}x**, captures included; same accuracy: {t['same_accuracy']}).")
     if (RESULTS/'gpu_report.json').exists():
         r = load('gpu_report')
         how = 'measured' if r['finished'] else f"estimated from its first {r['epochs_run']} epochs"

@@ -4,8 +4,15 @@ plumbing through a stand-in backend) is tested in nbs/08a_graphs."""
 import json
 import pytest
 import torch
+from atnn.callbacks import learner_tta_accuracy
 from atnn.cli import main
-from atnn.fakes import write_fake_cifar
+from atnn.config import Config
+from atnn.fakes import fake_images, write_fake_cifar
+from atnn.graphs import CUDAGraphs, attach_graphs
+from atnn.learner import Learner
+from atnn.loader import DeviceLoader
+from atnn.models import create_model
+from atnn.tta import tta_accuracy, tta_predict
 from conftest import metrics, summary, timeless
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
@@ -87,7 +94,25 @@ def test_captured_setups_train(gpudir, capsys, extra):
     assert 'CUDA graphs: the training step' in out and 'could not be captured' not in out, out
     s = summary(gpudir, 'setup')
     assert s['cuda_graphs']['train']['replay'] > 0 and s['cuda_graphs']['eval']['replay'] > 0, s['cuda_graphs']
+    if 'tta.enabled=true' in extra: assert s['cuda_graphs']['tta']['replay'] > 0, s['cuda_graphs']
     assert all(m['train_loss'] == m['train_loss'] for m in metrics(gpudir, 'setup')), "no NaN"
+
+
+def test_graphed_tta_equals_eager(monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, 'deterministic', True)
+    torch.manual_seed(0)
+    model = create_model(Config.from_dict({'model': {'name': 'resnet18', 'small_stem': True}}).model, 3, 10, 32).cuda()
+    x, y = fake_images(300, (3, 32, 32), 10)
+    dl = DeviceLoader(x, y, 100, (0.5,) * 3, (0.25,) * 3, device='cuda')
+    learn = attach_graphs(Learner(model, dl, dl, torch.optim.SGD(model.parameters(), lr=0.1), device='cuda'),
+                          CUDAGraphs(torch.device('cuda')))
+    tta = Config.from_dict({'tta': {'max_batch': 250}}).tta      # 2 views of 100 images a pass: 9 passes a batch
+    assert learner_tta_accuracy(learn, dl, tta) == tta_accuracy(model, dl, tta)
+    assert learn.tta_graphs.counts['replay'] >= 20 and learn.tta_graphs.failed is None, learn.tta_graphs.counts
+    xb = next(iter(dl))[0]
+    model.eval()
+    graphed, eager = tta_predict(learn.tta_forward, xb, tta, 0.)[0], tta_predict(model, xb, tta, 0.)[0]
+    assert torch.equal(graphed, eager), f"TTA scores differ by up to {(graphed - eager).abs().max().item():.3g}"
 
 
 @pytest.mark.parametrize('override, why', [('train.precision=fp16', 'overflow flag'),
