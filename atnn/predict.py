@@ -20,6 +20,7 @@ from .data import DatasetInfo, decode_square, resize_images, square_image
 from .loader import DeviceLoader
 from .models import create_model
 from .tta import tta_predict
+from .graphs import CUDAGraphs, StepGraphs
 from .checkpoint import read_checkpoint
 from .run import check_config
 
@@ -29,7 +30,7 @@ __all__ = ['RUN_OVERRIDES', 'CHECKPOINTS', 'run_config', 'Predictor', 'input_ima
 
 # %% ../nbs/10_predict.ipynb #6f046683
 RUN_OVERRIDES = ('data.root', 'data.cache_dir', 'data.download', 'data.num_workers', 'data.val_batch_size', 'device',
-                 'train.precision', 'train.channels_last', 'tta.max_batch')
+                 'train.precision', 'train.channels_last', 'train.cuda_graphs', 'tta.max_batch')
 CHECKPOINTS = ('best', 'last')
 
 def run_config(run_dir, overrides=()) -> Config:
@@ -56,6 +57,7 @@ class Predictor:
         precision = 'fp32' if cfg.train.precision == 'auto' else cfg.train.precision    # auto: measured in training
         self.amp_dtype = AMP_DTYPES[supported_precision(precision, self.device, print_fn=lambda *a: None)]
         if cfg.train.channels_last is True: self.model = self.model.to(memory_format=torch.channels_last)
+        self.graphs = None                  # the forward replayed as CUDA graphs (`use_graphs`)
 
     @classmethod
     def from_run(cls, run_dir, checkpoint: str = 'best', overrides=()) -> Predictor:
@@ -78,7 +80,9 @@ class Predictor:
         except RuntimeError as e:
             raise ConfigError('--checkpoint', f"{path} does not fit the run's model {cfg.model.name} "
                               f"({' '.join(str(e).split())[:200]})") from None
-        return cls(model, cfg, info, resolve_device(cfg.device), checkpoint, state['epoch'])
+        pred = cls(model, cfg, info, resolve_device(cfg.device), checkpoint, state['epoch'])
+        if pred.device.type == 'cuda' and cfg.train.cuda_graphs is not False: pred.use_graphs(CUDAGraphs(pred.device))
+        return pred
 
     def __repr__(self):
         return (f"Predictor({self.cfg.model.name} on {self.info.name}, {self.checkpoint} checkpoint of epoch "
@@ -109,9 +113,20 @@ def to_input(self: Predictor, images) -> torch.Tensor:
 
 # %% ../nbs/10_predict.ipynb #78ea4500
 @patch
-def scores(self: Predictor, xb: torch.Tensor) -> torch.Tensor:
-    "fp32 class scores (logits) of normalized batch `xb` at the run's precision: every forward pass, TTA's too."
+def eager_scores(self: Predictor, xb: torch.Tensor) -> torch.Tensor:
+    "fp32 class scores (logits) of normalized batch `xb` at the run's precision."
     with autocast(self.device, self.amp_dtype): return self.model(xb).float()
+
+@patch
+def use_graphs(self: Predictor, backend) -> Predictor:
+    "Replay the forward pass as a graph of `backend` (`CUDAGraphs`) per batch shape, after one eager call of it."
+    self.graphs = StepGraphs(lambda xb: (self.eager_scores(xb),), backend, warmup=1, keep=4, name='forward')
+    return self
+
+@patch
+def scores(self: Predictor, xb: torch.Tensor) -> torch.Tensor:
+    "Every forward pass, TTA's too: `eager_scores`, or its graph's replay (copied: the next replay overwrites it)."
+    return self.eager_scores(xb) if self.graphs is None else self.graphs(xb)[0].clone()
 
 @patch
 @torch.no_grad()

@@ -12,6 +12,8 @@ from atnn.graphs import CUDAGraphs, attach_graphs
 from atnn.learner import Learner
 from atnn.loader import DeviceLoader
 from atnn.models import create_model
+from atnn.predict import Predictor
+import atnn.evaluate  # noqa: F401  (Predictor.interpret)
 from atnn.tta import tta_accuracy, tta_predict
 from conftest import metrics, summary, timeless
 
@@ -113,6 +115,16 @@ def test_graphed_tta_equals_eager(monkeypatch):
     model.eval()
     graphed, eager = tta_predict(learn.tta_forward, xb, tta, 0.)[0], tta_predict(model, xb, tta, 0.)[0]
     assert torch.equal(graphed, eager), f"TTA scores differ by up to {(graphed - eager).abs().max().item():.3g}"
+
+
+def test_graphed_evaluation_equals_eager(gpudir):
+    train('run', OPTIMIZERS['sgd'], 'train.epochs=1', 'data.val_split=0.25')
+    graphed, eager = (Predictor.from_run('runs/run', overrides=o) for o in ([], ['train.cuda_graphs=false']))
+    assert graphed.graphs is not None and eager.graphs is None
+    for _ in range(2):                    # the second time every shape is replayed
+        a, b = graphed.interpret('test', tta=True).report, eager.interpret('test', tta=True).report
+        assert (a['accuracy'], a['tta_accuracy'], a['loss']) == (b['accuracy'], b['tta_accuracy'], b['loss'])
+    assert graphed.graphs.counts['replay'] > 0 and graphed.graphs.failed is None, graphed.graphs.counts
 
 
 @pytest.mark.parametrize('override, why', [('train.precision=fp16', 'overflow flag'),
