@@ -103,7 +103,8 @@ def supported_precision(precision: str, device: torch.device, print_fn=print) ->
 
 def autocast(device: torch.device, dtype: torch.dtype | None):
     "Mixed precision to `dtype` on `device` for a forward pass; nothing when `dtype` is None (fp32)."
-    return contextlib.nullcontext() if dtype is None else torch.autocast(device.type, dtype=dtype)
+    if dtype is None: return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype, cache_enabled=False)   # no cast kept across a CUDA graph's edge
 
 # %% ../nbs/00c_utils.ipynb #1c670852
 def reset_peak_memory(device: torch.device):
