@@ -100,9 +100,9 @@ class Shape:
 class StepGraphs:
     "Call `fn` as one CUDA graph per input shape: `warmup` eager calls, a capture, then replays."
     def __init__(self, fn: Callable, backend, warmup=3, keep=2, key: Callable = lambda: (),
-                 baked: Callable = lambda: (), name='step', print_fn=print):
+                 baked: Callable = lambda: (), name='step', print_fn=print, copy=False):
         self.fn, self.backend, self.warmup, self.keep, self.key, self.baked = fn, backend, warmup, keep, key, baked
-        self.name, self.print_fn = name, print_fn
+        self.name, self.print_fn, self.copy = name, print_fn, copy     # copy: outputs that outlive the next call
         self.shapes, self.counts, self.clock, self.failed = {}, Counter(), 0, None
         self.trace = None               # a list: each call's path (eager, capture, replay) is appended
 
@@ -118,7 +118,11 @@ class StepGraphs:
         if s.captured is None: return self._capture(key, s, args, baked)
         for static, a in zip(s.captured.inputs, args): static.copy_(a)
         s.captured.graph.replay()
-        return self._count('replay', s.captured.out)
+        return self._count('replay', self._static(s.captured.out))
+
+    def _static(self, out: tuple) -> tuple:
+        "A graph's outputs as returned: the static tensors themselves, or with `copy` copies of them."
+        return tuple(o.clone() for o in out) if self.copy else out
 
     def _count(self, path: str, out):
         self.counts[path] += 1
@@ -138,7 +142,7 @@ def _capture(self: StepGraphs, key, s: Shape, args, baked):
         self.print_fn(f"note: the {self.name} could not be captured as a CUDA graph ({self.failed}); it runs eagerly")
         return self._count('eager', self.fn(*args))
     s.captured = Captured(graph, inputs, out, baked)
-    return self._count('capture', out)
+    return self._count('capture', self._static(out))
 
 @patch
 def release(self: StepGraphs):
@@ -160,7 +164,7 @@ def attach_graphs(learn: Learner, backend, print_fn=print) -> Learner:
     learn.eval_graphs = StepGraphs(learn.eval_step, backend, warmup=1, keep=4, name='validation forward',
                                    key=model_key, print_fn=print_fn)
     learn.tta_graphs = StepGraphs(learn.tta_scores, backend, warmup=1, keep=4, name="TTA's forward",
-                                  key=model_key, print_fn=print_fn)
+                                  key=model_key, print_fn=print_fn, copy=True)   # one pass's scores outlive the next
     return learn
 
 # %% ../nbs/08a_graphs.ipynb #22a1d6fc

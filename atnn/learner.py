@@ -200,8 +200,8 @@ def tta_scores(self: Learner, xb) -> tuple[torch.Tensor]:
 
 @patch
 def tta_forward(self: Learner, xb) -> torch.Tensor:
-    "TTA's forward pass: `tta_scores`, replayed where captured (and then copied: the next replay overwrites it)."
-    return self.tta_scores(xb)[0] if self.tta_graphs is None else self.tta_graphs(xb)[0].clone()
+    "TTA's forward pass: `tta_scores`, replayed where captured (08a_graphs, which returns copies of its outputs)."
+    return (self.tta_graphs or self.tta_scores)(xb)[0]
 
 # %% ../nbs/08_learner.ipynb #ab4b0337
 @patch

@@ -113,20 +113,20 @@ def to_input(self: Predictor, images) -> torch.Tensor:
 
 # %% ../nbs/10_predict.ipynb #78ea4500
 @patch
-def eager_scores(self: Predictor, xb: torch.Tensor) -> torch.Tensor:
-    "fp32 class scores (logits) of normalized batch `xb` at the run's precision."
-    with autocast(self.device, self.amp_dtype): return self.model(xb).float()
+def eager_scores(self: Predictor, xb: torch.Tensor) -> tuple[torch.Tensor]:
+    "fp32 class scores (logits) of normalized batch `xb` at the run's precision, as a 1-tuple (a graph's form)."
+    with autocast(self.device, self.amp_dtype): return (self.model(xb).float(),)
 
 @patch
 def use_graphs(self: Predictor, backend) -> Predictor:
     "Replay the forward pass as a graph of `backend` (`CUDAGraphs`) per batch shape, after one eager call of it."
-    self.graphs = StepGraphs(lambda xb: (self.eager_scores(xb),), backend, warmup=1, keep=4, name='forward')
+    self.graphs = StepGraphs(self.eager_scores, backend, warmup=1, keep=4, name='forward', copy=True)
     return self
 
 @patch
 def scores(self: Predictor, xb: torch.Tensor) -> torch.Tensor:
-    "Every forward pass, TTA's too: `eager_scores`, or its graph's replay (copied: the next replay overwrites it)."
-    return self.eager_scores(xb) if self.graphs is None else self.graphs(xb)[0].clone()
+    "Every forward pass, TTA's too: `eager_scores`, or its graph's replay (copies: they outlive the next replay)."
+    return (self.graphs or self.eager_scores)(xb)[0]
 
 @patch
 @torch.no_grad()
