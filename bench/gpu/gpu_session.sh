@@ -15,6 +15,7 @@ cd "$(dirname "$0")/../.."
 root=${1:-data/fashion-mnist}
 OUT=${OUT:-/tmp/gpu_session}; mkdir -p "$OUT"
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
+source bench/gpu/carried.sh                            # fastcore and optuna's wheels, from .whl/
 py=python3
 runs=runs; quick=(); gpu=; epochs=30; backend=nccl
 if [ "${DRY:-0}" = 1 ]; then runs=$(mktemp -d); quick=(data.subset=512); gpu=--dry-run-cpu; epochs=1; backend=gloo; fi

@@ -9,18 +9,18 @@
 #        mixup/cutmix (runs/gpu-r18-small-stem-all)
 #      - the MLP sweep sweeps/fashion_mnist_mlp.yaml (TPE, 8 workers), its best configuration retrained
 #   2. bench/gpu/gpu_check.py on fp32, bf16 + channels_last and bf16 + channels_last + torch.compile
-# Needs optuna's wheels in .whl/ (see .library's device notes) and Fashion-MNIST in data/fashion-mnist.
+# Needs the wheels of bench/gpu/wheels.sh in .whl/ and Fashion-MNIST in data/fashion-mnist.
 #   OUT=/tmp/out bash bench/gpu/gpu_toolkit.sh
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/gpu_toolkit}; mkdir -p "$OUT"
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl || exit 1
 mkdir -p /tmp/bin
 for c in train:main sweep:sweep_main; do   # the console scripts, without installing atnn
   printf '#!/bin/sh\nexec python3 -c "import sys; from atnn.cli import %s; sys.exit(%s())" "$@"\n' "${c#*:}" "${c#*:}" \
     > /tmp/bin/atnn-${c%%:*}; chmod +x /tmp/bin/atnn-${c%%:*}
 done
-export PATH=/tmp/bin:$PATH PYTHONPATH=$PWD:/tmp/site PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2   # 16 processes, 16 cores
+export PATH=/tmp/bin:$PATH PYTHONPATH=$PWD PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2   # 16 processes, 16 cores
+source bench/gpu/carried.sh
 root=data/fashion-mnist
 source bench/gpu/step.sh
 fast=(train.precision=bf16 train.channels_last=true train.progress=false train.early_stopping=null)

@@ -12,12 +12,14 @@
 #     6. bench/gpu/graphs_check.py --compile: torch.compile's modes against the graph, compile time included
 # Logs go to $OUT, results to bench/results (each step's new ones copied to $OUT/results; all in $OUT/results.tgz).
 #   OUT=/tmp/out PART=1 bash bench/gpu/graphs_session.sh [fashion-mnist root, default data/fashion-mnist]
+# Before the call: bash bench/gpu/wheels.sh; carry ["data/fashion-mnist", ".whl"].
 # With DRY=1 it checks itself on the CPU (tiny data, stand-in graphs, the tests' CPU-skips shown).
 set -u
 cd "$(dirname "$0")/../.."
 root=${1:-data/fashion-mnist}
 OUT=${OUT:-/tmp/graphs_session}; mkdir -p "$OUT"
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
+source bench/gpu/carried.sh                            # fastcore and optuna's wheels, from .whl/
 py=python3; runs=runs; dry=; epochs=30; quick=(); trials=(--trials 3 --epochs 10 --result gpu_trial_overhead)
 if [ "${DRY:-0}" = 1 ]; then
   runs=$(mktemp -d); dry=--dry-run-cpu; epochs=1; quick=(data.subset=512 device=cpu tta.enabled=false)
