@@ -443,7 +443,9 @@ def gpu_graphs_text() -> str:
                 "from `PART=1 bash bench/gpu/graphs_session.sh` (eager vs graphed images/s for resnest26d at 32 px, "
                 "batch 64 and 128, fp32 and bf16, and 18-view TTA, into `bench/results/gpu_graphs.json`; the report "
                 "experiment end to end on synthetic CIFAR-100 into `gpu_report.json`; `pytest -m gpu`) and `PART=2` "
-                "(resnet18 on Fashion-MNIST graphed; torch.compile's modes against the graph).")
+                "(resnet18 on Fashion-MNIST graphed; torch.compile's modes against the graph), after `bash "
+                "bench/gpu/wheels.sh` (the GPU image has no fastcore or optuna: their wheels travel in `.whl/`). With "
+                "that image's Python 3.12 and torch 2.11, on the CPU, `DRY=1` of both parts and the test suite pass.")
     g = load('gpu_graphs')
     rows = [[key.replace('_bs', ', batch '), f"{r['eager']['images_per_second']:,.0f}",
              f"{r['graphed']['images_per_second']:,.0f}", f"**{r['graphed_vs_eager']:.2f}x**",
