@@ -21,11 +21,11 @@ from .run import train
 from .utils import atomic_write, atomic_write_text, check_stop, deferred_ctrl_c, process_alive
 
 # %% auto #0
-__all__ = ['Number', 'METRICS', 'HEARTBEAT_S', 'GRACE_S', 'SCHEMA_RACES', 'COUNTED', 'FIGURES', 'SpaceConfig', 'SweepConfig',
-           'load_sweep', 'trial_config', 'suggest', 'grid_space', 'OptunaPruning', 'storage_url', 'open_storage',
-           'open_study', 'retry_dead_trials', 'trial_line', 'run_trials', 'sweep_spec', 'prepare_sweep_dir',
-           'leaderboard', 'leaderboard_md', 'leaderboard_csv', 'write_figures', 'best_config', 'write_reports',
-           'worker_devices', 'start_sweep', 'run_sweep']
+__all__ = ['Number', 'METRICS', 'POSTGRES_DRIVERS', 'HEARTBEAT_S', 'GRACE_S', 'SCHEMA_RACES', 'COUNTED', 'FIGURES', 'SpaceConfig',
+           'SweepConfig', 'load_sweep', 'trial_config', 'suggest', 'grid_space', 'OptunaPruning', 'database_url',
+           'storage_url', 'open_storage', 'open_study', 'retry_dead_trials', 'trial_line', 'run_trials', 'sweep_spec',
+           'prepare_sweep_dir', 'leaderboard', 'leaderboard_md', 'leaderboard_csv', 'write_figures', 'best_config',
+           'write_reports', 'worker_devices', 'start_sweep', 'run_sweep']
 
 # %% ../nbs/11_sweep.ipynb #45309c18
 Number = Union[int, float, None]
@@ -174,6 +174,16 @@ class OptunaPruning(Callback):
         if self.trial.should_prune(): learn.stop, self.pruned_epoch = True, learn.epoch
     def after_fit(self, learn): learn.results.pruned = self.pruned_epoch is not None
 
+# %% ../nbs/11_sweep.ipynb #757aac58
+import importlib.util
+POSTGRES_DRIVERS = ('psycopg', 'psycopg2')       # SQLAlchemy's dialect names, in SQLAlchemy 2.1's order
+
+def database_url(url: str) -> str:
+    "`url`, naming an installed PostgreSQL driver where a `postgresql://` URL names none."
+    if not url.startswith('postgresql://'): return url
+    installed = [d for d in POSTGRES_DRIVERS if importlib.util.find_spec(d) is not None]
+    return f"postgresql+{installed[0]}://{url.removeprefix('postgresql://')}" if installed else url
+
 # %% ../nbs/11_sweep.ipynb #d25d30b1
 HEARTBEAT_S, GRACE_S = 10, 60
 
@@ -194,7 +204,7 @@ def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)   # heartbeats: since Optuna 2.8
         storage = optuna.storages.RDBStorage(
-            url, engine_kwargs=kw, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+            database_url(url), engine_kwargs=kw, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
             heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3))
     if url.startswith('sqlite'): _serialized_sqlite(storage.engine)
     return storage
@@ -208,7 +218,7 @@ def open_storage(url: str, tries: int = 8):
         try: return _rdb_storage(url)
         except ImportError:
             raise ConfigError('storage', f"{url}: the database's Python driver is not installed (PostgreSQL: pip "
-                              "install psycopg2-binary and a postgresql+psycopg2://... URL)") from None
+                              "install psycopg2-binary or psycopg)") from None
         except Exception as e:
             if attempt < tries and any(s in str(e) for s in SCHEMA_RACES):    # another command made the tables first
                 time.sleep(random.uniform(0.05, 0.2) * attempt); continue
