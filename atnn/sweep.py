@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_sweep.ipynb #e2054f90
 from __future__ import annotations
-import contextlib, csv, fcntl, io, json, os, random, signal, socket, threading, time, warnings
+import contextlib, csv, fcntl, importlib.util, io, json, os, random, signal, socket, threading, time, warnings
 import multiprocessing as mp
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -175,7 +175,6 @@ class OptunaPruning(Callback):
     def after_fit(self, learn): learn.results.pruned = self.pruned_epoch is not None
 
 # %% ../nbs/11_sweep.ipynb #757aac58
-import importlib.util
 POSTGRES_DRIVERS = ('psycopg', 'psycopg2')       # SQLAlchemy's dialect names, in SQLAlchemy 2.1's order
 
 def database_url(url: str) -> str:
