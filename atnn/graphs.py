@@ -17,7 +17,7 @@ if TYPE_CHECKING: from atnn.config import OptimizerConfig
 
 # %% auto #0
 __all__ = ['CAPTURABLE_OPTIMIZERS', 'eager_reason', 'graphs_wanted', 'CUDAGraphs', 'Rehearsal', 'signature', 'Captured', 'Shape',
-           'StepGraphs', 'training_baked', 'attach_graphs', 'plot_trace', 'cuda_graphs_for']
+           'StepGraphs', 'Held', 'training_baked', 'attach_graphs', 'plot_trace', 'cuda_graphs_for']
 
 # %% ../nbs/08a_graphs.ipynb #46c2b369
 CAPTURABLE_OPTIMIZERS = ('sgd', 'adam', 'adamw')      # checked under capture; SAM over each of them too
@@ -150,17 +150,24 @@ def release(self: StepGraphs):
     for s in self.shapes.values(): s.captured = None
 
 # %% ../nbs/08a_graphs.ipynb #bc7ed044
+class Held:
+    "An object a graph reads by address, kept alive with the graph (so its id is never reused): equal only to itself."
+    __slots__ = ('obj',)
+    def __init__(self, obj): self.obj = obj
+    def __eq__(self, other): return isinstance(other, Held) and other.obj is self.obj
+    def __hash__(self): return id(self.obj)
+
 def training_baked(learn: Learner) -> tuple:
     "What a graph of `learn`'s training step holds fixed: each group's learning rate, the optimizer's state dict."
     opt = learn.opt.base if isinstance(learn.opt, SAM) else learn.opt
-    return tuple(g['lr'] for g in opt.param_groups) + (id(opt.state),)
+    return tuple(g['lr'] for g in opt.param_groups) + (Held(opt.state),)    # load_state_dict: a new dict
 
 def attach_graphs(learn: Learner, backend, print_fn=print) -> Learner:
     "Replay `learn`'s training step, validation forward and TTA's passes as graphs of `backend` (CUDA: `CUDAGraphs`)."
     set_capturable(learn.opt, True)
     learn.train_graphs = StepGraphs(learn.update, backend, warmup=3, keep=2, baked=lambda: training_baked(learn),
                                     name='training step', print_fn=print_fn)
-    model_key = lambda: (id(learn.model), learn.model.training)
+    model_key = lambda: (Held(learn.model), learn.model.training)
     learn.eval_graphs = StepGraphs(learn.eval_step, backend, warmup=1, keep=4, name='validation forward',
                                    key=model_key, print_fn=print_fn)
     learn.tta_graphs = StepGraphs(learn.tta_scores, backend, warmup=1, keep=4, name="TTA's forward",
