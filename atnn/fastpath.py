@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING: from atnn.config import Config
 
 # %% auto #0
-__all__ = ['FastPath', 'half_precisions', 'candidates', 'sync', 'trial_learner', 'images_per_second', 'first_steps', 'measure',
-           'choose', 'sample_batch', 'fast_path']
+__all__ = ['FastPath', 'half_precisions', 'candidates', 'sync', 'trial_learner', 'images_per_second', 'first_steps', 'probe',
+           'contenders', 'measure', 'choose', 'sample_batch', 'fast_path']
 
 # %% ../nbs/08b_fastpath.ipynb #1704969c
 @dataclass(frozen=True)
@@ -72,6 +72,20 @@ def first_steps(learn: Learner) -> int:
     "Steps before `learn` trains as it will: one (first calls, autotuning); with a CUDA graph, its warm-up and capture."
     return 1 if learn.train_graphs is None else learn.train_graphs.warmup + 1
 
+def probe(trials: dict, xb, yb, share=16) -> dict:
+    "Images/s of each learner of `trials` on the first 1/`share` of the batch: two steps, the second one timed."
+    n = max(2, len(xb) // share)
+    rates = {}
+    for path, learn in trials.items():
+        images_per_second(learn, path, xb[:n], yb[:n], 1)          # first calls: kernels chosen, memory taken
+        rates[path] = images_per_second(learn, path, xb[:n], yb[:n], 1)
+    return rates
+
+def contenders(rates: dict, margin=3.0) -> list:
+    "The candidates of `rates` worth timing on the whole batch: the first, plainest one, and those within `margin`."
+    best = max(rates.values())
+    return [p for i, (p, r) in enumerate(rates.items()) if i == 0 or r * margin >= best]
+
 def measure(trials: dict, xb, yb, rounds=2, seconds=0.1) -> dict:
     "Best images/s of each learner of `trials` (FastPath: Learner), alternating `rounds` rounds of about `seconds`."
     warm = [images_per_second(learn, path, xb, yb, first_steps(learn)) for path, learn in trials.items()]
@@ -100,9 +114,14 @@ def fast_path(cfg: Config, model, train_dl, num_classes: int, class_weights=None
     if len(options) == 1: return options[0]
     saved, t0 = rng_state(train_dl), time.perf_counter()      # the trials draw dropout and mixup: put them back
     xb, yb = sample_batch(train_dl, t.batch_size)
-    rates = measure({p: trial_learner(model, cfg, p, train_dl, num_classes, class_weights) for p in options}, xb, yb)
+    trials = {p: trial_learner(model, cfg, p, train_dl, num_classes, class_weights) for p in options}
+    probed = probe(trials, xb, yb)
+    rates = measure({p: trials[p] for p in contenders(probed)}, xb, yb)
     set_rng_state(train_dl, saved)
     chosen = choose(rates)
+    left_out = [f"{p} {r:,.0f}" for p, r in probed.items() if p not in rates]
     print_fn(f"fast path, measured on batches of {len(xb)} in {time.perf_counter() - t0:.1f} s: "
-             + ', '.join(f"{p} {r:,.0f}" for p, r in rates.items()) + f" images/s; chose {chosen}")
+             + ', '.join(f"{p} {r:,.0f}" for p, r in rates.items()) + " images/s"
+             + (f" ({', '.join(left_out)} on a probe of {max(2, len(xb) // 16)}: left out)" if left_out else '')
+             + f"; chose {chosen}")
     return chosen

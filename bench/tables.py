@@ -65,24 +65,35 @@ def chosen_path(case: dict) -> str:
     return case['chosen']['precision'] + (' + channels_last' if case['chosen']['channels_last'] else '')
 
 
+PRECISION_FILES = ('precision_auto', 'precision_auto_no_bf16')     # a CPU with bf16 hardware, one without
+
+
+def precision_results() -> list[dict]:
+    "precision_auto.json and, where measured, precision_auto_no_bf16.json."
+    return [load(n) for n in PRECISION_FILES if (RESULTS/f'{n}.json').exists()]
+
+
+def cpu_words(r: dict) -> str:
+    "The CPU of a precision_auto result, in words."
+    flags = ', '.join(f for f in r['cpu_flags'] if 'bf16' in f) or 'no bf16 hardware (AVX2 only)'
+    return f"{r['threads']}-thread {r.get('cpu', 'CPU')} ({flags})"
+
+
 def precision_auto_row() -> list:
-    "`train.precision: auto` against fp32."
-    r = load('precision_auto')
-    cases = ', '.join(f"{name} **{c['speedup']:.2f}x** ({chosen_path(c)})" for name, c in r['cases'].items())
-    flags = ', '.join(r['cpu_flags']) or 'no bf16 features'
-    return [f"`train.precision: auto` (+ `channels_last: auto`) vs fp32, training epochs, real Fashion-MNIST, a CPU "
-            f"with {flags}", '`python bench/speed/precision_auto.py`', cases,
-            "2x (small stem, AMX), never below 1x"]
+    "`train.precision: auto` against fp32, on each CPU measured."
+    figures = [cpu_words(r) + ': ' + ', '.join(f"{name} **{c['speedup']:.2f}x** ({chosen_path(c)})"
+                                               for name, c in r['cases'].items()) for r in precision_results()]
+    return ["`train.precision: auto` (+ `channels_last: auto`) vs fp32, training epochs, real Fashion-MNIST",
+            '`python bench/speed/precision_auto.py`', '; '.join(figures), "2x (small stem, AMX), never below 1x"]
 
 
 def precision_auto_table() -> str:
-    "What `auto` chose for each model, the rates it measured, and the epoch against fp32."
-    r = load('precision_auto')
-    rows = [[name, f"{c['images']:,}", chosen_path(c),
-             f"{c['fp32_seconds']:.2f} s", f"{c['auto_seconds']:.2f} s", f"**{c['speedup']:.2f}x**",
-             f"{c['measuring_seconds']:.1f} s"] for name, c in r['cases'].items()]
-    return table(['model', 'images', 'auto chose', 'epoch at fp32', 'epoch at the choice', 'speedup', 'measuring took'],
-                 rows)
+    "What `auto` chose for each model on each CPU, the rates it measured, and the epoch against fp32."
+    rows = [[cpu_words(r), name, f"{c['images']:,}", chosen_path(c), f"{c['fp32_seconds']:.2f} s",
+             f"{c['auto_seconds']:.2f} s", f"**{c['speedup']:.2f}x**", f"{c['measuring_seconds']:.1f} s"]
+            for r in precision_results() for name, c in r['cases'].items()]
+    return table(['CPU', 'model', 'images', 'auto chose', 'epoch at fp32', 'epoch at the choice', 'speedup',
+                  'measuring took'], rows)
 
 
 def checkpoint_cost_row() -> list:
