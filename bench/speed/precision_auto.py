@@ -71,9 +71,9 @@ def main():
     cpu, flags = cpu_info()
     name = args.name or ('precision_auto' if {'amx_bf16', 'avx512_bf16'} & set(flags) else 'precision_auto_no_bf16')
     cases = {}
-    for name, (config, overrides) in CASES.items():
-        c = cases[name] = case(config, overrides, args.data_root, args.repeats)
-        print(f"{name}: chose {c['chosen']}, epoch of {c['images']:,} images {c['fp32_seconds']:.2f} s fp32 -> "
+    for model, (config, overrides) in CASES.items():
+        c = cases[model] = case(config, overrides, args.data_root, args.repeats)
+        print(f"{model}: chose {c['chosen']}, epoch of {c['images']:,} images {c['fp32_seconds']:.2f} s fp32 -> "
               f"{c['auto_seconds']:.2f} s: {c['speedup']:.2f}x (measuring took {c['measuring_seconds']:.1f} s)",
               flush=True)
     lowest = min(c['speedup'] for c in cases.values())
