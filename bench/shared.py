@@ -23,6 +23,19 @@ KILLABLE = dict(data=dict(dataset='mnist', root='data', download=False, cache_di
                 tta=dict(enabled=True, shift=2), output_dir='runs')
 
 
+def cpu_info() -> tuple[str, list[str]]:
+    "The CPU's model name and its bf16 features (Linux; elsewhere unknown and none)."
+    try: text = Path('/proc/cpuinfo').read_text()
+    except OSError: return 'unknown', []
+    model = next((line.split(':', 1)[1].strip() for line in text.splitlines() if line.startswith('model name')), '?')
+    return model, sorted(set(text.split()) & {'amx_bf16', 'amx_tile', 'avx512_bf16', 'avx512f'})
+
+
+def cpu_has_bf16() -> bool:
+    "Does this CPU have bf16 instructions (AMX or AVX512-BF16)? Without them bf16 runs about 10x slower than fp32."
+    return bool({'amx_bf16', 'avx512_bf16'} & set(cpu_info()[1]))
+
+
 def write_result(name: str, out) -> Path:
     "Write `out` as bench/results/<name>.json (the one source of the docs' tables); returns the path."
     RESULTS.mkdir(exist_ok=True)

@@ -28,7 +28,7 @@ from atnn.optim import create_optimizer
 from atnn.run import compile_model
 from atnn.utils import peak_memory_mb, reset_peak_memory, use_fast_cuda_kernels
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
-from shared import write_result
+from shared import cpu_has_bf16, write_result
 
 MEAN, STD = (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)
 REPORT = Config.from_dict({'model': {'name': 'resnest26d'}, 'data': {'dataset': 'cifar100', 'augment': {
@@ -123,7 +123,9 @@ def main():
     ways = ['eager', 'graphed'] + (['compile:default', 'compile:reduce-overhead'] if args.compile else [])
     out = dict(device=name, torch=torch.__version__, images=args.images, rounds=args.rounds, model='resnest26d',
                img_size=32, results={})
-    for precision in ('fp32', 'bf16'):
+    precisions = ('fp32', 'bf16') if device.type == 'cuda' or cpu_has_bf16() else ('fp32',)
+    if len(precisions) == 1: print("note: bf16 left out of the dry run: this CPU has no bf16 instructions", flush=True)
+    for precision in precisions:
         for bs in (64, 128):
             r = out['results'][f'{precision}_bs{bs}'] = compare(ways, precision, bs, x, y, device, args.rounds)
             print(f"{precision} batch {bs}: " + ', '.join(

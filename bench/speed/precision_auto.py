@@ -20,19 +20,11 @@ from atnn.config import load_config
 from atnn.fastpath import fast_path
 from atnn.run import create_learner
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
-from shared import FASHION_ROOT, REPO, best_of, write_result
+from shared import FASHION_ROOT, REPO, best_of, cpu_has_bf16, cpu_info, write_result
 
 CASES = {'mlp': ('fashion_mnist_mlp.yaml', ['data.subset=null']),
          'resnet18, small stem': ('fashion_mnist_resnet18.yaml', ['model.small_stem=true', 'data.subset=2000']),
          'resnet18, ImageNet stem': ('fashion_mnist_resnet18.yaml', ['data.subset=6000'])}
-
-
-def cpu_info() -> tuple[str, list[str]]:
-    "The CPU's model name and its bf16 features (Linux; elsewhere unknown and none)."
-    try: text = Path('/proc/cpuinfo').read_text()
-    except OSError: return 'unknown', []
-    model = next((line.split(':', 1)[1].strip() for line in text.splitlines() if line.startswith('model name')), '?')
-    return model, sorted(set(text.split()) & {'amx_bf16', 'amx_tile', 'avx512_bf16', 'avx512f'})
 
 
 def timed_fast_path(seconds: list):
@@ -69,7 +61,7 @@ def main():
                                   'without AMX and AVX512-BF16)')
     args = p.parse_args()
     cpu, flags = cpu_info()
-    name = args.name or ('precision_auto' if {'amx_bf16', 'avx512_bf16'} & set(flags) else 'precision_auto_no_bf16')
+    name = args.name or ('precision_auto' if cpu_has_bf16() else 'precision_auto_no_bf16')
     cases = {}
     for model, (config, overrides) in CASES.items():
         c = cases[model] = case(config, overrides, args.data_root, args.repeats)
