@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING: from atnn.config import Config
 
 # %% auto #0
-__all__ = ['FastPath', 'half_precisions', 'candidates', 'sync', 'trial_learner', 'images_per_second', 'first_steps', 'probe',
-           'contenders', 'measure', 'choose', 'sample_batch', 'fast_path']
+__all__ = ['FastPath', 'half_precisions', 'candidates', 'sync', 'trial_learner', 'images_per_second', 'first_steps', 'probe_size',
+           'probe', 'contenders', 'measure', 'choose', 'sample_batch', 'fast_path']
 
 # %% ../nbs/08b_fastpath.ipynb #1704969c
 @dataclass(frozen=True)
@@ -72,9 +72,13 @@ def first_steps(learn: Learner) -> int:
     "Steps before `learn` trains as it will: one (first calls, autotuning); with a CUDA graph, its warm-up and capture."
     return 1 if learn.train_graphs is None else learn.train_graphs.warmup + 1
 
-def probe(trials: dict, xb, yb, share=16) -> dict:
-    "Images/s of each learner of `trials` on the first 1/`share` of the batch: two steps, the second one timed."
-    n = max(2, len(xb) // share)
+def probe_size(batch: int, share=16) -> int:
+    "How many images of a batch of `batch` the probe trains on: a `share`-th, at least 2 (BatchNorm needs 2)."
+    return max(2, batch // share)
+
+def probe(trials: dict, xb, yb) -> dict:
+    "Images/s of each learner of `trials` on the first `probe_size` images of the batch: two steps, the second timed."
+    n = probe_size(len(xb))
     rates = {}
     for path, learn in trials.items():
         images_per_second(learn, path, xb[:n], yb[:n], 1)          # first calls: kernels chosen, memory taken
@@ -122,6 +126,6 @@ def fast_path(cfg: Config, model, train_dl, num_classes: int, class_weights=None
     left_out = [f"{p} {r:,.0f}" for p, r in probed.items() if p not in rates]
     print_fn(f"fast path, measured on batches of {len(xb)} in {time.perf_counter() - t0:.1f} s: "
              + ', '.join(f"{p} {r:,.0f}" for p, r in rates.items()) + " images/s"
-             + (f" ({', '.join(left_out)} on a probe of {max(2, len(xb) // 16)}: left out)" if left_out else '')
+             + (f" ({', '.join(left_out)} on a probe of {probe_size(len(xb))}: left out)" if left_out else '')
              + f"; chose {chosen}")
     return chosen

@@ -75,7 +75,7 @@ def precision_results() -> list[dict]:
 
 def cpu_words(r: dict) -> str:
     "The CPU of a precision_auto result, in words."
-    flags = ', '.join(f for f in r['cpu_flags'] if 'bf16' in f) or 'AVX2 only, no bf16 instructions'
+    flags = ', '.join(f for f in r['cpu_flags'] if 'bf16' in f) or 'no bf16 instructions'
     return f"{r['threads']}-thread {r.get('cpu', 'CPU')} ({flags})"
 
 
