@@ -24,16 +24,17 @@ KILLABLE = dict(data=dict(dataset='mnist', root='data', download=False, cache_di
 
 
 def cpu_info() -> tuple[str, list[str]]:
-    "The CPU's model name and its bf16 features (Linux; elsewhere unknown and none)."
+    "The CPU's model name and its bf16 features (Linux; elsewhere 'CPU' and none)."
     try: text = Path('/proc/cpuinfo').read_text()
-    except OSError: return 'unknown', []
-    model = next((line.split(':', 1)[1].strip() for line in text.splitlines() if line.startswith('model name')), '?')
+    except OSError: return 'CPU', []
+    model = next((line.split(':', 1)[1].strip() for line in text.splitlines() if line.startswith('model name')), 'CPU')
     return model, sorted(set(text.split()) & {'amx_bf16', 'amx_tile', 'avx512_bf16', 'avx512f'})
 
 
-def cpu_has_bf16() -> bool:
-    "Does this CPU have bf16 instructions (AMX or AVX512-BF16)? Without them bf16 runs about 10x slower than fp32."
-    return bool({'amx_bf16', 'avx512_bf16'} & set(cpu_info()[1]))
+def cpu_has_bf16(flags: list[str] | None = None) -> bool:
+    "Does this CPU (or one with `cpu_info`'s `flags`) have bf16 instructions? Without them bf16 is ~10x slower."
+    return bool({'amx_bf16', 'avx512_bf16'} & set(cpu_info()[1] if flags is None else flags))
+
 
 
 def write_result(name: str, out) -> Path:
@@ -145,6 +146,8 @@ def device_label(device) -> str:
     import torch
     device = torch.device(device)
     if device.type == 'cuda': return torch.cuda.get_device_name(device)
-    try: model = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): model = 'CPU'
-    return f"{model}, {os.cpu_count()} cores"
+    return f"{cpu_info()[0]}, {os.cpu_count()} cores"
+
+
+if __name__ == '__main__' and sys.argv[1:] == ['cpu-has-bf16']:      # for the shell scripts: exit status 0 if so
+    sys.exit(0 if cpu_has_bf16() else 1)

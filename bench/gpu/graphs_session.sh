@@ -24,7 +24,7 @@ py=python3; runs=runs; dry=; epochs=30; quick=(); trials=(--trials 3 --epochs 10
 if [ "${DRY:-0}" = 1 ]; then
   runs=$(mktemp -d); dry=--dry-run-cpu; epochs=1; quick=(data.subset=512 device=cpu tta.enabled=false)
   trials=(--trials 2 --epochs 1 --device cpu --result -)
-  grep -qE 'amx_bf16|avx512_bf16' /proc/cpuinfo || quick+=(train.precision=fp32)   # bf16 without instructions: slow
+  $py bench/shared.py cpu-has-bf16 || quick+=(train.precision=fp32)   # bf16 without its instructions: slow
 fi
 source bench/gpu/step.sh
 STEP_SINCE=$OUT/session.stamp; touch "$STEP_SINCE"      # each step's new results reach $OUT/results at once

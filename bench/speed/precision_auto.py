@@ -61,7 +61,7 @@ def main():
                                   'without AMX and AVX512-BF16)')
     args = p.parse_args()
     cpu, flags = cpu_info()
-    name = args.name or ('precision_auto' if cpu_has_bf16() else 'precision_auto_no_bf16')
+    name = args.name or ('precision_auto' if cpu_has_bf16(flags) else 'precision_auto_no_bf16')
     cases = {}
     for model, (config, overrides) in CASES.items():
         c = cases[model] = case(config, overrides, args.data_root, args.repeats)
