@@ -31,10 +31,15 @@ def cpu_info() -> tuple[str, list[str]]:
     return model, sorted(set(text.split()) & {'amx_bf16', 'amx_tile', 'avx512_bf16', 'avx512f'})
 
 
-def cpu_has_bf16(flags: list[str] | None = None) -> bool:
-    "Does this CPU (or one with `cpu_info`'s `flags`) have bf16 instructions? Without them bf16 is ~10x slower."
-    return bool({'amx_bf16', 'avx512_bf16'} & set(cpu_info()[1] if flags is None else flags))
+def cpu_bf16_kind(flags: list[str] | None = None) -> str:
+    "'amx', 'avx512_bf16' or 'no_bf16': this CPU's (or one with `cpu_info`'s `flags`) fastest bf16 hardware."
+    flags = set(cpu_info()[1] if flags is None else flags)
+    return 'amx' if 'amx_bf16' in flags else 'avx512_bf16' if 'avx512_bf16' in flags else 'no_bf16'
 
+
+def cpu_has_bf16(flags: list[str] | None = None) -> bool:
+    "Does this CPU (or one with `flags`) have bf16 instructions? Without them bf16 is ~10x slower."
+    return cpu_bf16_kind(flags) != 'no_bf16'
 
 
 def write_result(name: str, out) -> Path:

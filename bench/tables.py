@@ -65,11 +65,11 @@ def chosen_path(case: dict) -> str:
     return case['chosen']['precision'] + (' + channels_last' if case['chosen']['channels_last'] else '')
 
 
-PRECISION_FILES = ('precision_auto', 'precision_auto_no_bf16')     # a CPU with bf16 hardware, one without
+PRECISION_FILES = ('precision_auto', 'precision_auto_avx512_bf16', 'precision_auto_no_bf16')   # AMX, AVX512-BF16, none
 
 
 def precision_results() -> list[dict]:
-    "precision_auto.json and, where measured, precision_auto_no_bf16.json."
+    "The precision_auto results measured: one for each kind of CPU (PRECISION_FILES)."
     return [load(n) for n in PRECISION_FILES if (RESULTS/f'{n}.json').exists()]
 
 
@@ -84,7 +84,8 @@ def precision_auto_row() -> list:
     figures = [cpu_words(r) + ': ' + ', '.join(f"{name} **{c['speedup']:.2f}x** ({chosen_path(c)})"
                                                for name, c in r['cases'].items()) for r in precision_results()]
     return ["`train.precision: auto` (+ `channels_last: auto`) vs fp32, training epochs, real Fashion-MNIST",
-            '`python bench/speed/precision_auto.py`', '; '.join(figures), "2x (small stem, AMX), never below 1x"]
+            '`python bench/speed/precision_auto.py`', '; '.join(figures),
+            "2x (small stem, AMX or AVX512-BF16), never below 1x"]
 
 
 def precision_auto_table() -> str:

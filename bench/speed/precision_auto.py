@@ -8,8 +8,9 @@ of --repeats each. The measuring itself is timed too: the seconds `fast_path` to
 
     python bench/speed/precision_auto.py [--data-root /usr/share/datasets/fashion-mnist] [--repeats 3] [--name N]
 
-Writes bench/results/precision_auto.json on a CPU with AMX or AVX512-BF16, precision_auto_no_bf16.json on one
-without (where bf16 has no hardware support and `auto` must keep fp32), and ends with `<name>: <lowest speedup>x
+Writes one result per kind of CPU: bench/results/precision_auto.json on a CPU with AMX, precision_auto_avx512_bf16.json
+on one with AVX512-BF16 but no AMX, precision_auto_no_bf16.json on one with neither (where bf16 has no hardware support
+and `auto` must keep fp32). It ends with `<name>: <lowest speedup>x
 (goal 1.0x; 2x with AMX or AVX512-BF16 for resnet18 with the small stem)`: fp32 epoch time over the choice's.
 """
 import argparse, sys, time
@@ -20,8 +21,10 @@ from atnn.config import load_config
 from atnn.fastpath import fast_path
 from atnn.run import create_learner
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
-from shared import FASHION_ROOT, REPO, best_of, cpu_has_bf16, cpu_info, write_result
+from shared import FASHION_ROOT, REPO, best_of, cpu_bf16_kind, cpu_info, write_result
 
+RESULT_NAMES = {'amx': 'precision_auto', 'avx512_bf16': 'precision_auto_avx512_bf16',
+                'no_bf16': 'precision_auto_no_bf16'}
 CASES = {'mlp': ('fashion_mnist_mlp.yaml', ['data.subset=null']),
          'resnet18, small stem': ('fashion_mnist_resnet18.yaml', ['model.small_stem=true', 'data.subset=2000']),
          'resnet18, ImageNet stem': ('fashion_mnist_resnet18.yaml', ['data.subset=6000'])}
@@ -57,11 +60,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--data-root', default=FASHION_ROOT)
     p.add_argument('--repeats', type=int, default=3)
-    p.add_argument('--name', help='the result file (default: precision_auto, or precision_auto_no_bf16 on a CPU '
-                                  'without AMX and AVX512-BF16)')
+    p.add_argument('--name', help='the result file (default: by the CPU\'s bf16 hardware, see above)')
     args = p.parse_args()
     cpu, flags = cpu_info()
-    name = args.name or ('precision_auto' if cpu_has_bf16(flags) else 'precision_auto_no_bf16')
+    name = args.name or RESULT_NAMES[cpu_bf16_kind(flags)]
     cases = {}
     for model, (config, overrides) in CASES.items():
         c = cases[model] = case(config, overrides, args.data_root, args.repeats)
