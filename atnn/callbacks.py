@@ -194,7 +194,7 @@ class RunResults:
     test_loss: float | None = None
     test_tta_acc: float | None = None
     test_epoch: int | None = None
-    pruned: bool = False                 # OptunaPruning (11_sweep)
+    pruned: bool = False                 # OptunaPruning (11a_study)
 
 # %% ../nbs/07_callbacks.ipynb #e47f49fe
 def summarize(history: list[dict], results: RunResults, total_seconds: float, **extra) -> dict:

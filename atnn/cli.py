@@ -205,7 +205,8 @@ def sweep_main(argv=None) -> int:
     def command():
         args = create_sweep_parser().parse_intermixed_args(argv)
         if args.workers < 1: raise ConfigError('--workers', f"must be at least 1, got {args.workers}")
-        from atnn.sweep import load_sweep, run_sweep                    # deferred, as for training
+        from atnn.sweep import run_sweep                                # deferred, as for training
+        from atnn.sweep_space import load_sweep
         run_sweep(load_sweep(args.sweep, args.overrides), args.workers)
         return 0
     return _guarded('sweep', command)

@@ -198,7 +198,7 @@ STORAGES = ['sqlite', pytest.param('postgresql', marks=pytest.mark.skipif(
 @pytest.mark.parametrize('storage', STORAGES)
 def test_a_new_storage_opened_by_several_at_once(workdir, storage):
     "Commands on several machines creating one schema (no lock between them): each opens it, four times over."
-    from atnn.sweep import open_storage
+    from atnn.study import open_storage
     for rep in range(4):
         got = at_once(4, lambda url: type(open_storage(url)).__name__, new_storage_url(storage, workdir))
         assert got == [('ok', 'RDBStorage')] * 4, (rep, got)
@@ -206,7 +206,7 @@ def test_a_new_storage_opened_by_several_at_once(workdir, storage):
 
 def _ask_three(url) -> list[int]:
     import warnings
-    from atnn.sweep import open_storage
+    from atnn.study import open_storage
     study = optuna.load_study(study_name='q', storage=open_storage(url))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')                   # Optuna: heartbeats are meant for optimize()
@@ -216,7 +216,7 @@ def _ask_three(url) -> list[int]:
 @pytest.mark.parametrize('storage', STORAGES)
 def test_a_queued_trial_goes_to_one_worker(workdir, storage):
     "Workers asking at the same instant for the trials queued again after a Ctrl-C each get trials of their own."
-    from atnn.sweep import open_storage
+    from atnn.study import open_storage
     for rep in range(5):
         url = new_storage_url(storage, workdir)
         study = optuna.create_study(study_name='q', storage=open_storage(url))
@@ -226,7 +226,8 @@ def test_a_queued_trial_goes_to_one_worker(workdir, storage):
 
 
 def _start(path, overrides) -> int:
-    from atnn.sweep import load_sweep, start_sweep
+    from atnn.sweep import start_sweep
+    from atnn.sweep_space import load_sweep
     return start_sweep(load_sweep(path, overrides))[3]
 
 
@@ -266,7 +267,9 @@ def test_three_commands_started_at_once_complete_exactly_the_trials(workdir, sto
 
 def test_a_failed_trial_closes_its_wandb_run_as_failed(workdir):
     "W&B offline in a sweep: the trial whose loss turns NaN closes its run with exit code 1, the next one with 0."
-    from atnn.sweep import load_sweep, open_study, prepare_sweep_dir, storage_url
+    from atnn.study import open_study, storage_url
+    from atnn.sweep import prepare_sweep_dir
+    from atnn.sweep_space import load_sweep
     write_sweep(workdir, trials=1, sampler='random', space={'optimizer.lr': {'choices': [1e30, 0.05]}},
                 overrides={'data.val_split': 0.25, 'train.epochs': 1, 'wandb.enabled': True, 'wandb.mode': 'offline'})
     sweep = load_sweep('sweep.yaml')
@@ -335,7 +338,7 @@ def test_wandb_agent_argument_forms(workdir):
 
 @pytest.mark.parametrize('path', ['sweeps/fashion_mnist_mlp.yaml', 'sweeps/report_cifar100.yaml'])
 def test_shipped_sweep_files_load(path, monkeypatch):
-    from atnn.sweep import load_sweep
+    from atnn.sweep_space import load_sweep
     monkeypatch.chdir(REPO)
     assert load_sweep(path).trials >= 24
 

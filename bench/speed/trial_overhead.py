@@ -26,7 +26,7 @@ import argparse, json, statistics, sys, tempfile, time
 from pathlib import Path
 from atnn.run import train
 from atnn.data import load_splits
-from atnn.sweep import load_sweep, trial_config
+from atnn.sweep_space import load_sweep, trial_config
 from atnn.utils import resolve_device
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # bench/, for shared.py
 from shared import FASHION_ROOT, REPO, device_label, read_metrics, write_result
