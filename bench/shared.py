@@ -84,15 +84,37 @@ def start_training(folder, config: str, name: str, resume: bool, launcher=(sys.e
     return subprocess.Popen(args + ([f'resume=runs/{name}'] if resume else []), cwd=folder, text=True, **popen)
 
 
-def kill_and_resume(folder, config: str, name: str, kill_after, sig=signal.SIGKILL, timeout=600):
+def _whole_lines(path: Path) -> list[dict]:
+    "The complete JSON lines of `path` (none if it does not exist): a line being appended is left out."
+    return [json.loads(l) for l in path.read_text().split('\n')[:-1]] if path.exists() else []
+
+
+def saved_epoch(checkpoint: Path) -> int:
+    "The epochs a checkpoint file holds (0 if there is none yet)."
+    import torch
+    return torch.load(checkpoint, map_location='cpu', weights_only=True)['epoch'] if checkpoint.exists() else 0
+
+
+def first_new_epoch_seconds(run_dir: Path, p: subprocess.Popen, done: int) -> float:
+    "Wait for `p` to finish an epoch past epoch `done` in `run_dir`'s metrics; its epoch_seconds (0 if `p` ended)."
+    while p.poll() is None:
+        new = [m for m in _whole_lines(Path(run_dir)/'metrics.jsonl') if m['epoch'] > done]
+        if new: return new[0]['epoch_seconds']
+        time.sleep(0.01)
+    return 0.0
+
+
+def kill_and_resume(folder, config: str, name: str, kill_after, sig=signal.SIGKILL, timeout=600, in_epochs=False):
     """Train run `name` in `folder`, sending `sig` after each delay of `kill_after` (seconds from each start) and
-    resuming from its last checkpoint, then let it finish. Returns (delays that killed a running process,
-    the last process's exit status, its stderr)."""
+    resuming from its last checkpoint, then let it finish. With `in_epochs`, each delay is in epochs instead,
+    counted from the end of the first epoch that process trains: a moment inside training on a fast machine and
+    a slow one alike. Returns (delays that killed a running process, the last process's exit status, its stderr)."""
     folder, killed = Path(folder), []
     checkpoint = folder/'runs'/name/'checkpoints'/'last.pt'
     for delay in kill_after:
         p = start_training(folder, config, name, checkpoint.exists(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(delay)                          # a random moment: any moment must resume exactly
+        unit = first_new_epoch_seconds(folder/'runs'/name, p, saved_epoch(checkpoint)) if in_epochs else 1
+        time.sleep(delay * unit)                   # a random moment: any moment must resume exactly
         if p.poll() is None: p.send_signal(sig); killed.append(round(delay, 2))
         p.communicate(timeout=timeout)
     p = start_training(folder, config, name, checkpoint.exists(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

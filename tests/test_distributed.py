@@ -1,5 +1,5 @@
 "torchrun: 2 processes with Gloo on the CPU, on fake MNIST (see nbs/02b_distributed.ipynb for the design)."
-import os, signal, subprocess, sys, time
+import os, signal, subprocess, sys, threading, time
 from pathlib import Path
 import pytest
 import torch
@@ -102,25 +102,45 @@ def workers(pid) -> list[int]:
     return sorted(kids)
 
 
+def stderr_lines(job, seen: threading.Event, marker: str) -> list[str]:
+    "A list that a thread fills with `job`'s stderr lines as they come, setting `seen` at the first holding `marker`."
+    lines = []
+    def read():
+        for line in job.stderr:
+            lines.append(line)
+            if marker in line: seen.set()
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
 @pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGSTOP], ids=['killed', 'stuck'])
 def test_a_lost_process_ends_the_job_instead_of_hanging(workdir, sig):
-    "A killed rank is noticed by torchrun; a stuck one by the others' collective timeout (distributed.timeout_s)."
+    """A killed rank is noticed by torchrun; a stuck one by the others' collective timeout (distributed.timeout_s).
+    torchrun then gives the stuck process 30 s (its own, fixed) to obey a SIGTERM it cannot take while stopped: the
+    test kills it as soon as rank 0 has failed on the timeout, which is what this test is about."""
     cmd = [*TORCHRUN, '--config', 'quick.yaml', 'name=lost', 'train.epochs=100000', 'distributed.timeout_s=10']
-    job = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    job = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                            env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
+    rank0_failed = threading.Event()
+    err = stderr_lines(job, rank0_failed, 'error: [rank 0]')
     metrics, t0 = workdir/'runs'/'lost'/'metrics.jsonl', time.time()
     while not (metrics.is_file() and len(metrics.read_text().splitlines()) >= 2):
         assert job.poll() is None and time.time() - t0 < 120, "the job should be training"
         time.sleep(0.2)
     victim = workers(job.pid)[-1]
     os.kill(victim, sig)
-    try: out, err = job.communicate(timeout=120)
-    finally:
+    try:
         if sig == signal.SIGSTOP:
-            for p in [victim, *workers(job.pid)]:
-                try: os.kill(p, signal.SIGKILL)
-                except ProcessLookupError: pass
+            assert rank0_failed.wait(120), "rank 0 should fail on the collective timeout"
+            os.kill(victim, signal.SIGKILL)                # spares torchrun's 30 s wait for the stopped process
+        job.wait(timeout=120)
+    finally:
+        for p in [victim, *workers(job.pid)]:
+            try: os.kill(p, signal.SIGKILL)
+            except ProcessLookupError: pass
         if job.poll() is None: job.kill()
+        job.wait()
+    err = ''.join(err)
     assert job.returncode != 0
     assert 'failed' in err.lower(), err[-2000:]
     if sig == signal.SIGSTOP: assert 'timed out' in err.lower() or 'timeout' in err.lower(), err[-2000:]

@@ -47,25 +47,28 @@ def test_predict_from_an_export_folder_never_imports_torch(workdir):
     assert json.loads(r.stdout)['path'] == '0.png'
 
 
-def test_bad_requests_exit_2_and_write_nothing(workdir):
+def test_bad_requests_exit_2_and_write_nothing(workdir, capsys):
+    "In this process, through `export_main` (the console script itself is run by the tests around this one)."
     run = quick_run(workdir)
     before = tree(run)
+    capsys.readouterr()
     for args, message in ((['--format', 'tflite'], "error: --format: must be among onnx, pt2, timm; got 'tflite'"),
                           (['--format', 'timm'], "error: --format: timm: mlp is not a timm architecture"),
                           (['--checkpoint', 'newest'], "error: argument --checkpoint: invalid choice")):
-        r = run_cli(str(run), *args, cwd=workdir, entry=(shutil.which('atnn-export'),))
-        assert r.returncode == 2 and r.stderr.startswith(message) and r.stderr.count('\n') == 1, r.stderr
+        status, err = export_main([str(run), *args]), capsys.readouterr().err
+        assert status == 2 and err.startswith(message) and err.count('\n') == 1, err
     (run/'checkpoints'/'best.pt').unlink()
-    r = run_cli(str(run), cwd=workdir, entry=(shutil.which('atnn-export'),))
-    assert r.returncode == 2 and 'best.pt does not exist' in r.stderr
+    status, err = export_main([str(run)]), capsys.readouterr().err
+    assert status == 2 and 'best.pt does not exist' in err
     assert not (run/'export').exists() and tree(run).keys() == before.keys() - {'checkpoints/best.pt'}
 
 
-def test_out_folder_that_exists_is_refused(workdir):
+def test_out_folder_that_exists_is_refused(workdir, capsys):
     run = quick_run(workdir)
     (workdir/'taken').mkdir()
-    r = run_cli(str(run), '--out', 'taken', cwd=workdir, entry=(shutil.which('atnn-export'),))
-    assert r.returncode == 2 and 'taken exists: give a new folder' in r.stderr
+    capsys.readouterr()
+    status, err = export_main([str(run), '--out', 'taken']), capsys.readouterr().err
+    assert status == 2 and 'taken exists: give a new folder' in err
     assert list((workdir/'taken').iterdir()) == []
 
 

@@ -70,10 +70,13 @@ def test_resume_equals_uninterrupted_run(slowdir):
 
 
 def test_sigkill_at_several_moments_then_resume_is_identical(slowdir):
+    "Killed three times at random moments of the epoch after the first one each process trains (checkpoint saves too)."
     assert main(['--config', 'slow.yaml', 'name=ref']) == 0
     rng = random.Random(0)
-    _, returncode, err = kill_and_resume(slowdir, 'slow.yaml', 'killed', [rng.uniform(2.5, 7.0) for _ in range(3)])
+    delays = [rng.uniform(0.05, 0.95) for _ in range(3)]
+    killed, returncode, err = kill_and_resume(slowdir, 'slow.yaml', 'killed', delays, in_epochs=True)
     assert returncode == 0, err
+    assert len(killed) == 3, f"each kill should land inside training: {killed} of {delays}"
     assert timeless(read_metrics(slowdir/'runs'/'killed')) == timeless(read_metrics(slowdir/'runs'/'ref'))
     assert torch.load(slowdir/'runs'/'killed'/'checkpoints'/'last.pt', weights_only=True)['epoch'] == 6
 
