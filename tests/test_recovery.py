@@ -70,7 +70,7 @@ def test_resume_equals_uninterrupted_run(slowdir):
 
 
 def test_sigkill_at_several_moments_then_resume_is_identical(slowdir):
-    "Killed three times at random moments of the epoch after the first one each process trains (checkpoint saves too)."
+    "Killed three times, each at a random moment of the epoch after the first one that process trains."
     assert main(['--config', 'slow.yaml', 'name=ref']) == 0
     rng = random.Random(0)
     delays = [rng.uniform(0.05, 0.95) for _ in range(3)]
