@@ -11,7 +11,7 @@ import torch
 from .formats import IDX_FILES, CIFAR_FOLDERS, write_idx
 
 # %% auto #0
-__all__ = ['fake_images', 'write_fake_mnist', 'write_fake_cifar', 'write_fake_pet', 'write_fake_folder']
+__all__ = ['fake_images', 'drawn_picture', 'write_fake_mnist', 'write_fake_cifar', 'write_fake_pet', 'write_fake_folder']
 
 # %% ../nbs/00e_fakes.ipynb #7517043a
 def fake_images(n, shape, num_classes, seed=0, split=0, noise=60):
@@ -22,6 +22,25 @@ def fake_images(n, shape, num_classes, seed=0, split=0, noise=60):
     y = y[torch.randperm(n, generator=g)]
     x = patterns[y] + noise * torch.randn(n, *shape, generator=g)
     return x.clamp(0, 255).to(torch.uint8), y
+
+# %% ../nbs/00e_fakes.ipynb #1cd4da83
+def drawn_picture(kind: str = 'F', size: int = 32) -> torch.Tensor:
+    "A drawn (3, `size`, `size`) float image in [0, 1]: a yellow 'F' on blue, or a white 'ring' on red."
+    s = size / 32                                                   # drawn on a 32-pixel grid, scaled
+    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing='ij')
+    if kind == 'F':
+        background, color = (0.15, 0.3, 0.6), (1.0, 0.85, 0.2)
+        bar = lambda y0, y1, x0, x1: (yy >= y0 * s) & (yy < y1 * s) & (xx >= x0 * s) & (xx < x1 * s)
+        mask = bar(6, 26, 9, 14) | bar(6, 11, 9, 24) | bar(14, 18, 9, 20)
+    elif kind == 'ring':
+        background, color = (0.7, 0.15, 0.15), (1.0, 1.0, 1.0)
+        c = (size - 1) / 2                                          # the center between the middle pixels
+        r = ((yy - c) ** 2 + (xx - c) ** 2).sqrt() / s
+        mask = (r > 7) & (r < 12)
+    else: raise ValueError(f"kind must be 'F' or 'ring', got {kind!r}")
+    im = torch.tensor(background).view(3, 1, 1).repeat(1, size, size)
+    im[:, mask] = torch.tensor(color).view(3, 1)
+    return im
 
 # %% ../nbs/00e_fakes.ipynb #4d32f7e4
 def write_fake_mnist(root, tv_name='MNIST', n_train=200, n_test=100, layout='torchvision', gz=False, seed=0):
