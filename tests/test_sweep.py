@@ -243,13 +243,20 @@ def test_commands_starting_together_on_a_new_study_all_join_it(workdir, storage)
 
 
 def commands_at_once(workdir, n=3, storage=None, name='s', trials=6):
-    "`n` atnn-sweep commands started at the same moment on one new study; their outputs."
+    """`n` atnn-sweep commands started at the same moment on one new study; their outputs. Each trial is held after
+    its first epoch until every command is running one (tests/hold), so that all `n` take part, however late one
+    of them starts on a busy machine."""
     overrides = {'data.val_split': 0.25, 'train.epochs': 3}
     write_sweep(workdir, name=name, trials=trials, overrides=overrides, sampler='random',
                 **({'storage': storage} if storage else {}))
-    env, pipe = {**os.environ, 'PYTHONWARNINGS': 'ignore'}, subprocess.PIPE
-    procs = [subprocess.Popen(sweep_cmd(), cwd=workdir, stdout=pipe, stderr=pipe, text=True, env=env)
-             for _ in range(n)]
+    release, pipe = workdir/'all-running', subprocess.PIPE
+    procs = [start_held_sweep(workdir, until=release, stdout=pipe, stderr=pipe) for _ in range(n)]
+    first = [workdir/'runs'/name/'trials'/str(k)/'metrics.jsonl' for k in range(n)]   # one trial each, all held
+    deadline = time.time() + 300
+    while not all(f.is_file() and f.read_text().strip() for f in first):
+        assert all(p.poll() is None for p in procs) and time.time() < deadline, "each command should hold a trial"
+        time.sleep(0.05)
+    release.touch()
     outs = [p.communicate(timeout=900) for p in procs]
     assert [p.returncode for p in procs] == [0] * n, [o[1][-2000:] for o in outs]
     rows = leaderboard(workdir, name)
