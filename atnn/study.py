@@ -38,6 +38,7 @@ def database_url(url: str) -> str:
 HEARTBEAT_S, GRACE_S = 10, 60
 
 def storage_url(sweep: SweepConfig, sweep_dir) -> str:
+    "The sweep's storage URL: its `storage`, or SQLite's study.db in the sweep folder."
     return sweep.storage or f"sqlite:///{(Path(sweep_dir)/'study.db').resolve()}"
 
 SCHEMA_RACES = ('already exists', 'duplicate key', 'UNIQUE constraint failed')   # two creators of one new schema
