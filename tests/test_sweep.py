@@ -251,11 +251,7 @@ def commands_at_once(workdir, n=3, storage=None, name='s', trials=6):
                 **({'storage': storage} if storage else {}))
     release, pipe = workdir/'all-running', subprocess.PIPE
     procs = [start_held_sweep(workdir, until=release, stdout=pipe, stderr=pipe) for _ in range(n)]
-    first = [workdir/'runs'/name/'trials'/str(k)/'metrics.jsonl' for k in range(n)]   # one trial each, all held
-    deadline = time.time() + 300
-    while not all(f.is_file() and f.read_text().strip() for f in first):
-        assert all(p.poll() is None for p in procs) and time.time() < deadline, "each command should hold a trial"
-        time.sleep(0.05)
+    for k, p in enumerate(procs): wait_for_epoch(workdir/'runs'/name/'trials'/str(k), p)   # one trial each, held
     release.touch()
     outs = [p.communicate(timeout=900) for p in procs]
     assert [p.returncode for p in procs] == [0] * n, [o[1][-2000:] for o in outs]
